@@ -1,0 +1,19 @@
+package io.brook.launcher;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code brook perf ...}: benchmarks that print figures. */
+@Command(
+    name = "perf",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks that print figures (records/s, MB/s, latency).",
+    subcommands = {})
+final class PerfCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+}
