@@ -1,0 +1,61 @@
+package io.brook.storage;
+
+import java.util.regex.Pattern;
+
+/**
+ * A partition of a topic. Topic names follow Kafka's rule: 1 to 249 characters from {@code
+ * [a-zA-Z0-9._-]}, not {@code .} or {@code ..}; the log directory is {@code <topic>-<partition>}.
+ */
+public record TopicPartition(String topic, int partition) {
+  private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
+  public static final int MAX_TOPIC_LENGTH = 249;
+
+  public TopicPartition {
+    String problem = topicNameProblem(topic);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    if (partition < 0) {
+      throw new IllegalArgumentException("partition must be >= 0, got " + partition);
+    }
+  }
+
+  /** Null if {@code topic} is a legal topic name, else what is wrong with it. */
+  public static String topicNameProblem(String topic) {
+    if (topic == null || topic.isEmpty()) {
+      return "topic name is empty";
+    }
+    if (topic.length() > MAX_TOPIC_LENGTH) {
+      return "topic name is longer than " + MAX_TOPIC_LENGTH + " characters";
+    }
+    if (topic.equals(".") || topic.equals("..")) {
+      return "topic name cannot be '.' or '..'";
+    }
+    if (!LEGAL.matcher(topic).matches()) {
+      return "topic name '" + topic + "' has characters outside [a-zA-Z0-9._-]";
+    }
+    return null;
+  }
+
+  public String dirName() {
+    return topic + "-" + partition;
+  }
+
+  /** Parses a log directory name back; null if it is not one. */
+  public static TopicPartition fromDirName(String name) {
+    int dash = name.lastIndexOf('-');
+    if (dash <= 0 || dash == name.length() - 1) {
+      return null;
+    }
+    try {
+      return new TopicPartition(name.substring(0, dash), Integer.parseInt(name.substring(dash + 1)));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return dirName();
+  }
+}

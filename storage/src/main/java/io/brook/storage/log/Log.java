@@ -1,0 +1,637 @@
+package io.brook.storage.log;
+
+import io.brook.storage.InvalidRecordException;
+import io.brook.storage.OffsetOutOfRangeException;
+import io.brook.storage.RecordTooLargeException;
+import io.brook.storage.StorageIOException;
+import io.brook.storage.Time;
+import io.brook.storage.record.RecordBatch;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of one partition: an ordered sequence of {@link LogSegment}s in one directory, plus the
+ * leader-epoch cache and the high-watermark and recovery-point checkpoints.
+ *
+ * <p>Offsets: {@code logStartOffset <= highWatermark <= logEndOffset}. Appends take offsets from
+ * {@code logEndOffset} (leader path) or keep the offsets in the batches (follower path). A batch
+ * is validated completely before anything is written: a refused append leaves the log unchanged.
+ *
+ * <p>Durability: the recovery point is the offset below which everything has been fsynced; it is
+ * checkpointed on every flush. Flushing follows {@code flush.messages} (on the append path) and
+ * {@code flush.ms} (via {@link #flushIfDue}, called by the owner's scheduler). On open, {@link
+ * LogLoader} validates everything past the recovery point and the active segment.
+ *
+ * <p>Threading: appends, truncation, rolls, retention and segment replacement are serialized by
+ * the log's lock. Reads ({@link #read}, {@link #offsetForTimestamp}) take no lock and may run on
+ * any thread concurrently with them; they see whole batches below the log end offset published
+ * when they started. A read racing with the deletion of the segment it reads from retries, or
+ * reports the offset as out of range if retention removed it.
+ */
+public final class Log implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Log.class);
+  static final String RECOVERY_POINT_FILE = "recovery-point.checkpoint";
+  static final String HIGH_WATERMARK_FILE = "high-watermark.checkpoint";
+
+  private final Path dir;
+  private final Time time;
+  private final Object lock = new Object();
+  private final Object flushLock = new Object();
+  private final ConcurrentNavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+  private final LeaderEpochCache epochCache;
+  private final CheckpointFile recoveryPointFile;
+  private final CheckpointFile highWatermarkFile;
+
+  private volatile LogConfig config;
+  private volatile long logStartOffset;
+  private volatile long logEndOffset;
+  private volatile long highWatermark;
+  private volatile long recoveryPoint;
+  private volatile boolean closed;
+  private long unflushedRecords;
+  private long lastFlushMs;
+
+  private Log(Path dir, LogConfig config, Time time) {
+    this.dir = dir;
+    this.config = config;
+    this.time = time;
+    this.recoveryPointFile = new CheckpointFile(dir.resolve(RECOVERY_POINT_FILE));
+    this.highWatermarkFile = new CheckpointFile(dir.resolve(HIGH_WATERMARK_FILE));
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new StorageIOException("creating log directory " + dir, e);
+    }
+    this.epochCache = new LeaderEpochCache(dir);
+  }
+
+  /** Opens (creating if needed) the log in {@code dir}, recovering it if it was not closed cleanly. */
+  public static Log open(Path dir, LogConfig config, Time time) {
+    Log l = new Log(dir, config, time);
+    l.load();
+    return l;
+  }
+
+  private void load() {
+    long checkpointed = readSingleOffset(recoveryPointFile, 0L);
+    LogLoader.Loaded loaded = LogLoader.load(dir, config, checkpointed, time.milliseconds());
+    segments.putAll(loaded.segments());
+    if (segments.isEmpty()) {
+      segments.put(0L, LogSegment.open(dir, 0L, config, time.milliseconds()));
+    }
+    logStartOffset = segments.firstKey();
+    logEndOffset = segments.lastEntry().getValue().nextOffset();
+    epochCache.truncateFromEnd(logEndOffset);
+    epochCache.truncateFromStart(logStartOffset);
+    highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
+    // Everything up to the log end offset was just validated and is on disk (fsynced by the
+    // recovery when it cut anything; otherwise it was already there before we opened).
+    segments.values().forEach(LogSegment::flush);
+    recoveryPoint = logEndOffset;
+    recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
+    lastFlushMs = time.milliseconds();
+    if (loaded.recoveredBytesCut() > 0) {
+      log.warn("log {} recovered: {} bytes cut, log end offset {}", dir, loaded.recoveredBytesCut(), logEndOffset);
+    }
+  }
+
+  private static long readSingleOffset(CheckpointFile file, long dflt) {
+    try {
+      List<String> lines = file.read();
+      return lines.isEmpty() ? dflt : Long.parseLong(lines.get(0).trim());
+    } catch (IllegalStateException | NumberFormatException e) {
+      log.warn("ignoring unreadable checkpoint {}: {}", file.path(), e.getMessage());
+      return dflt;
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public LogConfig config() {
+    return config;
+  }
+
+  /** Applies new settings from now on (existing segments are not rewritten). */
+  public void updateConfig(LogConfig newConfig) {
+    this.config = newConfig;
+  }
+
+  public long logStartOffset() {
+    return logStartOffset;
+  }
+
+  public long logEndOffset() {
+    return logEndOffset;
+  }
+
+  public long highWatermark() {
+    return highWatermark;
+  }
+
+  public long recoveryPoint() {
+    return recoveryPoint;
+  }
+
+  public LeaderEpochCache leaderEpochCache() {
+    return epochCache;
+  }
+
+  public int numberOfSegments() {
+    return segments.size();
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  public List<Long> segmentBaseOffsets() {
+    return new ArrayList<>(segments.keySet());
+  }
+
+  public long sizeInBytes() {
+    long total = 0;
+    for (LogSegment s : segments.values()) {
+      total += s.sizeInBytes();
+    }
+    return total;
+  }
+
+  // ---------------------------------------------------------------- append
+
+  /**
+   * Appends batches from a producer: validates them completely (framing, CRC, record structure,
+   * size limit, keys on a compacted log), then assigns offsets from the log end offset and stamps
+   * {@code leaderEpoch} by rewriting the batch headers in place (the bytes of {@code records} are
+   * modified; nothing is re-encoded), and writes them.
+   *
+   * @throws io.brook.storage.CorruptRecordException if a batch is malformed (nothing written)
+   * @throws RecordTooLargeException if a batch exceeds {@code max.message.bytes} (nothing written)
+   * @throws InvalidRecordException if a batch breaks a rule of this log (nothing written)
+   */
+  public LogAppendInfo appendAsLeader(ByteBuffer records, int leaderEpoch) {
+    ByteBuffer buf = writable(records);
+    List<RecordBatch> batches = validate(buf, true);
+    synchronized (lock) {
+      ensureOpen();
+      long next = logEndOffset;
+      for (RecordBatch b : batches) {
+        b.setBaseOffset(next);
+        b.setPartitionLeaderEpoch(leaderEpoch);
+        next = b.nextOffset();
+      }
+      return doAppend(buf, batches);
+    }
+  }
+
+  /**
+   * Appends batches replicated from the leader, keeping their offsets and epochs. They are checked
+   * (framing, CRC, size) and must start at or after the log end offset, in order.
+   */
+  public LogAppendInfo appendAsFollower(ByteBuffer records) {
+    ByteBuffer buf = writable(records);
+    List<RecordBatch> batches = validate(buf, false);
+    synchronized (lock) {
+      ensureOpen();
+      long next = logEndOffset;
+      for (RecordBatch b : batches) {
+        if (b.baseOffset() < next) {
+          throw new InvalidRecordException(
+              "replicated batch at offset " + b.baseOffset() + " is below the log end offset " + next);
+        }
+        next = b.nextOffset();
+      }
+      return doAppend(buf, batches);
+    }
+  }
+
+  private static ByteBuffer writable(ByteBuffer records) {
+    if (!records.isReadOnly()) {
+      return records.slice();
+    }
+    ByteBuffer copy = ByteBuffer.allocate(records.remaining());
+    copy.put(records.duplicate()).flip();
+    return copy;
+  }
+
+  private List<RecordBatch> validate(ByteBuffer buf, boolean fromProducer) {
+    if (!buf.hasRemaining()) {
+      throw new InvalidRecordException("append of zero record batches");
+    }
+    LogConfig cfg = config;
+    List<RecordBatch> batches = new ArrayList<>();
+    for (RecordBatch b : RecordBatch.iterate(buf)) {
+      if (b.sizeInBytes() > cfg.maxMessageBytes()) {
+        throw new RecordTooLargeException(b.sizeInBytes(), cfg.maxMessageBytes());
+      }
+      b.ensureValid();
+      if (fromProducer) {
+        b.validateRecords(true, cfg.compact());
+        if (b.recordCount() == 0) {
+          throw new InvalidRecordException("producer batch with no records");
+        }
+      }
+      batches.add(b);
+    }
+    return batches;
+  }
+
+  private LogAppendInfo doAppend(ByteBuffer buf, List<RecordBatch> batches) {
+    RecordBatch first = batches.get(0);
+    RecordBatch lastBatch = batches.get(batches.size() - 1);
+    long firstOffset = first.baseOffset();
+    long lastOffset = lastBatch.lastOffset();
+    long maxTs = RecordBatch.NO_TIMESTAMP;
+    int count = 0;
+    for (RecordBatch b : batches) {
+      maxTs = Math.max(maxTs, b.maxTimestamp());
+      count += b.recordCount();
+    }
+    LogSegment segment = maybeRoll(buf.remaining(), firstOffset, lastOffset);
+    segment.append(buf);
+    for (RecordBatch b : batches) {
+      epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
+    }
+    logEndOffset = lastOffset + 1;
+    unflushedRecords += count;
+    if (unflushedRecords >= config.flushMessages()) {
+      flush();
+    }
+    return new LogAppendInfo(firstOffset, lastOffset, maxTs, count, buf.remaining());
+  }
+
+  /** The segment to append to: the active one, or a new one when the active one is due to roll. */
+  private LogSegment maybeRoll(int appendBytes, long firstOffset, long lastOffset) {
+    LogSegment active = segments.lastEntry().getValue();
+    LogConfig cfg = config;
+    boolean full = active.sizeInBytes() > 0 && (long) active.sizeInBytes() + appendBytes > cfg.segmentBytes();
+    boolean old = active.sizeInBytes() > 0 && time.milliseconds() - active.rollBaseMs() > cfg.segmentMs();
+    boolean offsetOverflow = lastOffset - active.baseOffset() > Integer.MAX_VALUE;
+    if (full || old || offsetOverflow || active.indexesFull()) {
+      return rollAt(firstOffset);
+    }
+    return active;
+  }
+
+  /** Starts a new active segment at the log end offset (no-op if the active one is empty). */
+  public void roll() {
+    synchronized (lock) {
+      ensureOpen();
+      if (!segments.lastEntry().getValue().isEmpty()) {
+        rollAt(logEndOffset);
+      }
+    }
+  }
+
+  private LogSegment rollAt(long baseOffset) {
+    LogSegment previous = segments.lastEntry().getValue();
+    if (previous.isEmpty() && previous.baseOffset() == baseOffset) {
+      return previous;
+    }
+    LogSegment fresh = LogSegment.open(dir, baseOffset, config, time.milliseconds());
+    segments.put(baseOffset, fresh);
+    previous.onBecomeInactive();
+    return fresh;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /**
+   * Reads whole batches starting with the one holding {@code startOffset}: about {@code maxBytes}
+   * of them (at least one batch, whatever its size), none reaching {@code maxOffsetExclusive}
+   * (pass {@link #highWatermark()} for consumers, {@link #logEndOffset()} for followers).
+   *
+   * @throws OffsetOutOfRangeException if {@code startOffset} is outside {@code [logStartOffset,
+   *     logEndOffset]}
+   */
+  public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive) {
+    for (int attempt = 0; ; attempt++) {
+      long start = logStartOffset;
+      long end = logEndOffset;
+      long hw = highWatermark;
+      if (startOffset < start || startOffset > end) {
+        throw new OffsetOutOfRangeException(startOffset, start, end);
+      }
+      long limit = Math.min(maxOffsetExclusive, end);
+      if (startOffset >= limit) {
+        return new LogReadResult(ByteBuffer.allocate(0), hw, start, end);
+      }
+      try {
+        Map.Entry<Long, LogSegment> e = segments.floorEntry(startOffset);
+        while (e != null) {
+          ByteBuffer data = e.getValue().read(startOffset, maxBytes, limit);
+          if (data != null) {
+            return new LogReadResult(data, hw, start, end);
+          }
+          e = segments.higherEntry(e.getKey());
+        }
+        return new LogReadResult(ByteBuffer.allocate(0), hw, start, end);
+      } catch (StorageIOException ex) {
+        // The segment was deleted (retention) or replaced (compaction) under us: look again; the
+        // map already holds the replacement, or the log start has moved past the offset.
+        if (!(ex.getCause() instanceof ClosedChannelException) || attempt >= 10) {
+          throw ex;
+        }
+      }
+    }
+  }
+
+  /**
+   * The offset of the first record whose timestamp is {@code >= timestamp}, or empty if every
+   * record is older (Kafka's ListOffsets by time).
+   */
+  public OptionalLong offsetForTimestamp(long timestamp) {
+    for (LogSegment s : segments.values()) {
+      if (s.maxTimestamp() >= timestamp) {
+        long o = s.findOffsetByTimestamp(timestamp);
+        if (o >= 0) {
+          return OptionalLong.of(Math.max(o, logStartOffset));
+        }
+      }
+    }
+    return OptionalLong.empty();
+  }
+
+  // ---------------------------------------------------------------- high watermark
+
+  /** Sets the high watermark, clamped to {@code [logStartOffset, logEndOffset]}; returns it. */
+  public long updateHighWatermark(long hw) {
+    synchronized (lock) {
+      highWatermark = clamp(hw);
+      return highWatermark;
+    }
+  }
+
+  private long clamp(long hw) {
+    return Math.max(logStartOffset, Math.min(hw, logEndOffset));
+  }
+
+  /** Persists the high watermark (atomically; called periodically and on close). */
+  public void checkpointHighWatermark() {
+    highWatermarkFile.write(List.of(Long.toString(highWatermark)));
+  }
+
+  // ---------------------------------------------------------------- truncation
+
+  /**
+   * Removes every batch that ends at or after {@code offset}: the log end offset becomes the start
+   * of the batch holding {@code offset} (batches are never split). Used by followers whose log
+   * diverged from the leader's. No-op if {@code offset >= logEndOffset}.
+   */
+  public void truncateTo(long offset) {
+    synchronized (lock) {
+      ensureOpen();
+      if (offset >= logEndOffset) {
+        return;
+      }
+      if (offset <= logStartOffset) {
+        truncateFullyAndStartAt(offset);
+        return;
+      }
+      List<LogSegment> doomed = new ArrayList<>(segments.tailMap(offset, true).values());
+      for (LogSegment s : doomed) {
+        segments.remove(s.baseOffset());
+        s.delete();
+      }
+      LogSegment active = segments.lastEntry().getValue();
+      active.truncateTo(offset);
+      active.reopenForAppend();
+      logEndOffset = active.nextOffset();
+      afterTruncation();
+    }
+  }
+
+  /** Deletes everything and restarts the log, empty, at {@code newStartOffset}. */
+  public void truncateFullyAndStartAt(long newStartOffset) {
+    synchronized (lock) {
+      ensureOpen();
+      for (LogSegment s : new ArrayList<>(segments.values())) {
+        segments.remove(s.baseOffset());
+        s.delete();
+      }
+      segments.put(newStartOffset, LogSegment.open(dir, newStartOffset, config, time.milliseconds()));
+      logStartOffset = newStartOffset;
+      logEndOffset = newStartOffset;
+      epochCache.clear();
+      afterTruncation();
+    }
+  }
+
+  private void afterTruncation() {
+    epochCache.truncateFromEnd(logEndOffset);
+    highWatermark = clamp(highWatermark);
+    if (recoveryPoint > logEndOffset) {
+      recoveryPoint = logEndOffset;
+      recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
+    }
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * Deletes whole segments that fall out of retention: older than {@code retention.ms} (by their
+   * newest record) or beyond {@code retention.bytes} from the newest end. Only segments entirely
+   * below the high watermark are deleted, and only a prefix of the log. An expired active segment
+   * is rolled first so it can go too. Returns the number of segments deleted.
+   */
+  public int deleteOldSegments() {
+    synchronized (lock) {
+      ensureOpen();
+      LogConfig cfg = config;
+      if (!cfg.delete()) {
+        return 0;
+      }
+      long now = time.milliseconds();
+      LogSegment active = segments.lastEntry().getValue();
+      if (!active.isEmpty() && highWatermark == logEndOffset && expired(active, cfg, now)
+          && segments.headMap(active.baseOffset()).values().stream().allMatch(s -> expired(s, cfg, now))) {
+        rollAt(logEndOffset);
+      }
+      long excessBytes = cfg.retentionBytes() < 0 ? 0 : sizeInBytes() - cfg.retentionBytes();
+      List<LogSegment> doomed = new ArrayList<>();
+      for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+        LogSegment s = e.getValue();
+        Long nextBase = segments.higherKey(e.getKey());
+        if (nextBase == null || nextBase > highWatermark) {
+          break; // the active segment, or data not yet committed
+        }
+        boolean bySize = excessBytes >= s.sizeInBytes();
+        if (!expired(s, cfg, now) && !bySize) {
+          break;
+        }
+        excessBytes -= s.sizeInBytes();
+        doomed.add(s);
+      }
+      if (doomed.isEmpty()) {
+        return 0;
+      }
+      for (LogSegment s : doomed) {
+        segments.remove(s.baseOffset());
+      }
+      logStartOffset = segments.firstKey();
+      epochCache.truncateFromStart(logStartOffset);
+      for (LogSegment s : doomed) {
+        s.delete();
+      }
+      log.info("retention deleted {} segment(s) of {}; log now starts at {}", doomed.size(), dir, logStartOffset);
+      return doomed.size();
+    }
+  }
+
+  private static boolean expired(LogSegment s, LogConfig cfg, long nowMs) {
+    return cfg.retentionMs() >= 0 && !s.isEmpty() && s.maxTimestamp() < nowMs - cfg.retentionMs();
+  }
+
+  // ---------------------------------------------------------------- flush
+
+  /** fsyncs every segment with data past the recovery point, then moves the recovery point. */
+  public void flush() {
+    synchronized (flushLock) {
+      long target;
+      List<LogSegment> toFlush;
+      synchronized (lock) {
+        ensureOpen();
+        target = logEndOffset;
+        if (target <= recoveryPoint && unflushedRecords == 0) {
+          return;
+        }
+        Long from = segments.floorKey(recoveryPoint);
+        toFlush = new ArrayList<>(segments.tailMap(from == null ? segments.firstKey() : from, true).values());
+        unflushedRecords = 0;
+        lastFlushMs = time.milliseconds();
+      }
+      for (LogSegment s : toFlush) {
+        try {
+          s.flush();
+        } catch (StorageIOException e) {
+          if (!(e.getCause() instanceof ClosedChannelException)) {
+            throw e; // a segment deleted meanwhile needs no flush
+          }
+        }
+      }
+      synchronized (lock) {
+        if (target > recoveryPoint && target <= logEndOffset) {
+          recoveryPoint = target;
+          recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
+        }
+      }
+    }
+  }
+
+  /** Flushes if there are unflushed records older than {@code flush.ms}. */
+  public void flushIfDue() {
+    boolean due;
+    synchronized (lock) {
+      due = !closed && unflushedRecords > 0 && time.milliseconds() - lastFlushMs >= config.flushMs();
+    }
+    if (due) {
+      flush();
+    }
+  }
+
+  // ---------------------------------------------------------------- compaction support
+
+  /** The segments below the active one, oldest first (a snapshot). */
+  List<LogSegment> inactiveSegments() {
+    List<LogSegment> out = new ArrayList<>(segments.values());
+    out.remove(out.size() - 1);
+    return out;
+  }
+
+  LogSegment activeSegment() {
+    return segments.lastEntry().getValue();
+  }
+
+  Time time() {
+    return time;
+  }
+
+  /**
+   * Replaces {@code original} by the compacted file {@code <base>.log.swap} already written next
+   * to it. Returns false (and deletes the swap file) if the segment is no longer part of the log,
+   * e.g. retention or truncation removed it meanwhile.
+   *
+   * <p>Readers never wait: the swap file is renamed over the original while the original's open
+   * channel keeps reading the old inode (POSIX semantics), the new segment is published, and only
+   * then is the old channel closed. A reader still holding the old segment retries.
+   */
+  boolean replaceSegment(LogSegment original) {
+    synchronized (lock) {
+      long base = original.baseOffset();
+      Path swap = dir.resolve(LogSegment.fileStem(base) + LogSegment.LOG_SUFFIX + LogSegment.SWAP_SUFFIX);
+      try {
+        if (closed || segments.get(base) != original || segments.lastEntry().getValue() == original) {
+          Files.deleteIfExists(swap);
+          return false;
+        }
+        LogSegment.completeSwap(dir, base);
+      } catch (IOException e) {
+        throw new StorageIOException("swapping compacted segment " + base + " into " + dir, e);
+      }
+      LogSegment fresh = LogSegment.open(dir, base, config, time.milliseconds());
+      fresh.recover(Integer.MAX_VALUE);
+      fresh.onBecomeInactive();
+      segments.put(base, fresh);
+      original.releaseHandles();
+      return true;
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("log " + dir + " is closed");
+    }
+  }
+
+  /** Flushes, checkpoints and closes every segment. */
+  @Override
+  public void close() {
+    flush();
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      checkpointHighWatermark();
+      closed = true;
+      for (LogSegment s : segments.values()) {
+        s.close();
+      }
+    }
+  }
+
+  /** Closes the log and deletes its directory (the partition is gone). */
+  public void delete() {
+    synchronized (lock) {
+      closed = true;
+      for (LogSegment s : segments.values()) {
+        s.delete();
+      }
+      segments.clear();
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new StorageIOException("deleting log directory " + dir, e);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Log[" + dir + ", start=" + logStartOffset + ", hw=" + highWatermark + ", end=" + logEndOffset + "]";
+  }
+}

@@ -1,0 +1,112 @@
+package io.brook.storage.log;
+
+import io.brook.storage.StorageIOException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a log directory after a clean shutdown or a crash and brings it to a consistent state:
+ *
+ * <ol>
+ *   <li>finishes or discards an interrupted compaction ({@code .swap} files are completed, {@code
+ *       .cleaned} and {@code .tmp} files deleted);
+ *   <li>validates (CRC, framing, offset order) every batch of the active segment and of every
+ *       segment holding data past the recovery point (the last flushed offset), rebuilding their
+ *       indexes and cutting the file at the first bad byte; everything after a cut is deleted;
+ *   <li>for older segments, checks the indexes against the file and rebuilds them (by recovering
+ *       the segment) if they are missing or insane.
+ * </ol>
+ *
+ * The active segment is always validated, even after a clean shutdown: it is where a crash, a torn
+ * write or a cut file lands, and its size is bounded by {@code segment.bytes}. Runs on the thread
+ * opening the log, before the log is visible to anyone else.
+ */
+final class LogLoader {
+  private static final Logger log = LoggerFactory.getLogger(LogLoader.class);
+
+  record Loaded(TreeMap<Long, LogSegment> segments, long recoveredBytesCut) {}
+
+  private LogLoader() {}
+
+  static Loaded load(Path dir, LogConfig config, long recoveryPoint, long nowMs) {
+    try {
+      Files.createDirectories(dir);
+      List<Long> bases = new ArrayList<>();
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+        for (Path f : files) {
+          String name = f.getFileName().toString();
+          if (name.endsWith(LogSegment.CLEANED_SUFFIX) || name.endsWith(".tmp")) {
+            Files.deleteIfExists(f);
+          } else if (name.endsWith(LogSegment.LOG_SUFFIX + LogSegment.SWAP_SUFFIX)) {
+            long base = parseBase(name);
+            log.info("completing interrupted compaction of segment {} in {}", base, dir);
+            LogSegment.completeSwap(dir, base);
+            bases.add(base);
+          } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
+            bases.add(parseBase(name));
+          }
+        }
+      }
+      bases = bases.stream().distinct().sorted().toList();
+      TreeMap<Long, LogSegment> segments = new TreeMap<>();
+      long cut = 0;
+      for (int i = 0; i < bases.size(); i++) {
+        long base = bases.get(i);
+        boolean last = i == bases.size() - 1;
+        long nextBase = last ? Long.MAX_VALUE : bases.get(i + 1);
+        LogSegment segment = LogSegment.open(dir, base, config, nowMs);
+        boolean recover = last || nextBase > recoveryPoint || !segment.loadIndexes();
+        int bytesCut = recover ? segment.recover(config.maxMessageBytes()) : 0;
+        if (!segments.isEmpty() && segment.baseOffset() < segments.lastEntry().getValue().nextOffset()) {
+          // Overlaps the previous segment: cannot be trusted.
+          log.warn("segment {} in {} overlaps the previous one; deleting it and everything after", base, dir);
+          segment.delete();
+          deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()), config, nowMs);
+          break;
+        }
+        segments.put(base, segment);
+        if (bytesCut > 0) {
+          cut += bytesCut;
+          log.warn("cut {} invalid bytes from the end of segment {} in {}", bytesCut, base, dir);
+          if (!last) {
+            log.warn("deleting {} segments after the corrupt one in {}", bases.size() - i - 1, dir);
+            deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()), config, nowMs);
+            break;
+          }
+        }
+      }
+      // Every segment but the last has its final size: trim indexes preallocated by a recovery.
+      LogSegment active = segments.isEmpty() ? null : segments.lastEntry().getValue();
+      for (LogSegment s : segments.values()) {
+        if (s != active) {
+          s.onBecomeInactive();
+        }
+      }
+      return new Loaded(segments, cut);
+    } catch (IOException e) {
+      throw new StorageIOException("loading log " + dir, e);
+    }
+  }
+
+  private static void deleteSegmentsFrom(Path dir, List<Long> bases, LogConfig config, long nowMs) {
+    for (long b : bases) {
+      LogSegment.open(dir, b, config, nowMs).delete();
+    }
+  }
+
+  private static long parseBase(String fileName) {
+    String digits = fileName.substring(0, fileName.indexOf('.'));
+    try {
+      return Long.parseLong(digits);
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException("unexpected file " + fileName + " in a log directory");
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package io.brook.storage.record;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Builds one record batch in Kafka's v2 layout. Records are encoded into a reusable buffer as they
+ * are appended; {@link #build()} compresses the records section once (if a codec is set), writes
+ * the header and CRC-32C, and returns the finished bytes. {@link #reset()} readies the builder for
+ * the next batch without giving up its buffers, so a producer reusing one builder per partition
+ * allocates only the output of {@code build()}.
+ *
+ * <p>Offsets: {@link #append} gives consecutive offset deltas from 0 (what producers send; the
+ * leader rewrites the base offset on append). {@link #appendWithOffset} keeps given absolute
+ * offsets, for the compactor, which rewrites a batch with some of its records removed while
+ * preserving their offsets and the batch's offset span ({@link #lastOffsetDelta(int)}).
+ *
+ * <p>Not thread-safe.
+ */
+public final class RecordBatchBuilder {
+  private final ByteArrayWriter records;
+  private final ByteArrayWriter compressed;
+
+  private CompressionType compression = CompressionType.NONE;
+  private TimestampType timestampType = TimestampType.CREATE_TIME;
+  private long baseOffset;
+  private int partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
+  private long producerId = RecordBatch.NO_PRODUCER_ID;
+  private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+  private int baseSequence = RecordBatch.NO_SEQUENCE;
+  private boolean control;
+
+  private int count;
+  private int lastOffsetDelta = -1;
+  private int forcedLastOffsetDelta = -1;
+  private long baseTimestamp = RecordBatch.NO_TIMESTAMP;
+  private long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+
+  public RecordBatchBuilder() {
+    this(16 * 1024);
+  }
+
+  public RecordBatchBuilder(int initialCapacityBytes) {
+    records = new ByteArrayWriter(initialCapacityBytes);
+    compressed = new ByteArrayWriter(256);
+  }
+
+  public RecordBatchBuilder compression(CompressionType c) {
+    requireEmpty();
+    compression = c;
+    return this;
+  }
+
+  public RecordBatchBuilder timestampType(TimestampType t) {
+    timestampType = t;
+    return this;
+  }
+
+  public RecordBatchBuilder baseOffset(long offset) {
+    requireEmpty();
+    baseOffset = offset;
+    return this;
+  }
+
+  public RecordBatchBuilder partitionLeaderEpoch(int epoch) {
+    partitionLeaderEpoch = epoch;
+    return this;
+  }
+
+  public RecordBatchBuilder producer(long id, short epoch, int baseSequence) {
+    this.producerId = id;
+    this.producerEpoch = epoch;
+    this.baseSequence = baseSequence;
+    return this;
+  }
+
+  public RecordBatchBuilder control(boolean control) {
+    this.control = control;
+    return this;
+  }
+
+  /** Makes the batch span {@code delta + 1} offsets even if its last record has a smaller delta. */
+  public RecordBatchBuilder lastOffsetDelta(int delta) {
+    forcedLastOffsetDelta = delta;
+    return this;
+  }
+
+  public int recordCount() {
+    return count;
+  }
+
+  public boolean isEmpty() {
+    return count == 0;
+  }
+
+  /** Bytes this batch takes uncompressed: what a producer compares with its batch size limit. */
+  public int estimatedSizeBytes() {
+    return RecordBatch.HEADER_SIZE + records.size();
+  }
+
+  /** Appends a record at the next offset delta (0, 1, 2, ...). */
+  public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value) {
+    return append(timestamp, key, value, List.of());
+  }
+
+  public RecordBatchBuilder append(long timestamp, byte[] key, byte[] value, List<Header> headers) {
+    write(lastOffsetDelta + 1, timestamp, key, value, headers);
+    return this;
+  }
+
+  /**
+   * Appends a record at an absolute offset, which must be above the previous record's and within
+   * an int's distance of the base offset.
+   */
+  public RecordBatchBuilder appendWithOffset(
+      long offset, long timestamp, byte[] key, byte[] value, List<Header> headers) {
+    long delta = offset - baseOffset;
+    if (delta <= lastOffsetDelta || delta > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "offset " + offset + " must be above the last appended offset " + (baseOffset + lastOffsetDelta));
+    }
+    write((int) delta, timestamp, key, value, headers);
+    return this;
+  }
+
+  private void write(int offsetDelta, long timestamp, byte[] key, byte[] value, List<Header> headers) {
+    if (count == 0) {
+      baseTimestamp = timestamp;
+    }
+    long timestampDelta = timestamp - baseTimestamp;
+    int bodySize = 1 + Varint.sizeOf(timestampDelta) + Varint.sizeOf(offsetDelta);
+    bodySize += sizeOfBytes(key) + sizeOfBytes(value) + Varint.sizeOf(headers.size());
+    byte[][] headerKeys = headers.isEmpty() ? null : new byte[headers.size()][];
+    for (int i = 0; i < headers.size(); i++) {
+      headerKeys[i] = headers.get(i).key().getBytes(StandardCharsets.UTF_8);
+      bodySize += sizeOfBytes(headerKeys[i]) + sizeOfBytes(headers.get(i).value());
+    }
+    Varint.write(bodySize, records);
+    records.writeByte(0);
+    Varint.write(timestampDelta, records);
+    Varint.write(offsetDelta, records);
+    writeBytes(key);
+    writeBytes(value);
+    Varint.write(headers.size(), records);
+    for (int i = 0; i < headers.size(); i++) {
+      writeBytes(headerKeys[i]);
+      writeBytes(headers.get(i).value());
+    }
+    count++;
+    lastOffsetDelta = offsetDelta;
+    maxTimestamp = Math.max(maxTimestamp, timestamp);
+  }
+
+  private static int sizeOfBytes(byte[] b) {
+    return b == null ? Varint.sizeOf(-1) : Varint.sizeOf(b.length) + b.length;
+  }
+
+  private void writeBytes(byte[] b) {
+    if (b == null) {
+      Varint.write(-1, records);
+    } else {
+      Varint.write(b.length, records);
+      records.write(b, 0, b.length);
+    }
+  }
+
+  /** Encodes the batch into a new heap buffer (position 0, limit = size). */
+  public ByteBuffer build() {
+    byte[] body = records.array();
+    int bodyLen = records.size();
+    if (compression != CompressionType.NONE) {
+      compressed.reset(); // closing the codec stream closes the writer, a no-op, so it is reusable
+      try (OutputStream out = compression.wrapOutput(compressed)) {
+        out.write(records.array(), 0, records.size());
+      } catch (IOException e) {
+        throw new UncheckedIOException("compressing records with " + compression.configName, e);
+      }
+      body = compressed.array();
+      bodyLen = compressed.size();
+    }
+    int size = RecordBatch.HEADER_SIZE + bodyLen;
+    ByteBuffer buf = ByteBuffer.allocate(size);
+    int lastDelta = forcedLastOffsetDelta >= 0 ? forcedLastOffsetDelta : Math.max(lastOffsetDelta, 0);
+    int attributes = compression.id;
+    if (timestampType == TimestampType.LOG_APPEND_TIME) {
+      attributes |= RecordBatch.TIMESTAMP_TYPE_MASK;
+    }
+    if (control) {
+      attributes |= RecordBatch.CONTROL_MASK;
+    }
+    buf.putLong(baseOffset)
+        .putInt(size - RecordBatch.LOG_OVERHEAD)
+        .putInt(partitionLeaderEpoch)
+        .put(RecordBatch.MAGIC)
+        .putInt(0) // crc, below
+        .putShort((short) attributes)
+        .putInt(lastDelta)
+        .putLong(count == 0 ? RecordBatch.NO_TIMESTAMP : baseTimestamp)
+        .putLong(maxTimestamp)
+        .putLong(producerId)
+        .putShort(producerEpoch)
+        .putInt(baseSequence)
+        .putInt(count)
+        .put(body, 0, bodyLen);
+    CRC32C crc = new CRC32C();
+    crc.update(buf.array(), RecordBatch.ATTRIBUTES_OFFSET, size - RecordBatch.ATTRIBUTES_OFFSET);
+    buf.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
+    return buf.flip();
+  }
+
+  /** Forgets the records (and offsets, timestamps, producer fields) but keeps codec and buffers. */
+  public RecordBatchBuilder reset() {
+    records.reset();
+    count = 0;
+    lastOffsetDelta = -1;
+    forcedLastOffsetDelta = -1;
+    baseOffset = 0;
+    baseTimestamp = RecordBatch.NO_TIMESTAMP;
+    maxTimestamp = RecordBatch.NO_TIMESTAMP;
+    partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
+    producerId = RecordBatch.NO_PRODUCER_ID;
+    producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+    baseSequence = RecordBatch.NO_SEQUENCE;
+    control = false;
+    return this;
+  }
+
+  private void requireEmpty() {
+    if (count != 0) {
+      throw new IllegalStateException("set codec and base offset before appending records");
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package io.brook.storage;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A clock tests move by hand. */
+public final class MockTime implements Time {
+  private final AtomicLong ms;
+
+  public MockTime(long startMs) {
+    ms = new AtomicLong(startMs);
+  }
+
+  @Override
+  public long milliseconds() {
+    return ms.get();
+  }
+
+  @Override
+  public long nanoseconds() {
+    return ms.get() * 1_000_000L;
+  }
+
+  public void sleep(long deltaMs) {
+    ms.addAndGet(deltaMs);
+  }
+}

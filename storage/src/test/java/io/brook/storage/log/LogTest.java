@@ -1,0 +1,395 @@
+package io.brook.storage.log;
+
+import static io.brook.storage.log.LogTestSupport.batch;
+import static io.brook.storage.log.LogTestSupport.bytes;
+import static io.brook.storage.log.LogTestSupport.readAll;
+import static io.brook.storage.log.LogTestSupport.values;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.brook.storage.CorruptRecordException;
+import io.brook.storage.InvalidRecordException;
+import io.brook.storage.MockTime;
+import io.brook.storage.OffsetOutOfRangeException;
+import io.brook.storage.RecordTooLargeException;
+import io.brook.storage.record.Record;
+import io.brook.storage.record.RecordBatch;
+import io.brook.storage.record.RecordBatchBuilder;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class LogTest {
+  @TempDir Path dir;
+  final MockTime time = new MockTime(1_700_000_000_000L);
+  final List<Log> opened = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() {
+    for (Log l : opened) {
+      try {
+        l.close();
+      } catch (IllegalStateException ignored) {
+        // deleted by the test
+      }
+    }
+  }
+
+  Log open(Map<String, String> props) {
+    Log l = Log.open(dir.resolve("t-0"), LogConfig.from(props), time);
+    opened.add(l);
+    return l;
+  }
+
+  @Test
+  void appendsGetConsecutiveOffsetsAndReadBackInOrder() {
+    Log log = open(Map.of());
+    LogAppendInfo a = log.appendAsLeader(batch(time.milliseconds(), "a", "b", "c"), 3);
+    LogAppendInfo b = log.appendAsLeader(batch(time.milliseconds(), "d"), 3);
+    assertThat(a.firstOffset()).isZero();
+    assertThat(a.lastOffset()).isEqualTo(2);
+    assertThat(b.firstOffset()).isEqualTo(3);
+    assertThat(log.logEndOffset()).isEqualTo(4);
+
+    List<Record> all = readAll(log);
+    assertThat(values(all)).containsExactly("a", "b", "c", "d");
+    assertThat(all).extracting(Record::offset).containsExactly(0L, 1L, 2L, 3L);
+    // Epoch stamped into every stored batch.
+    for (RecordBatch rb : RecordBatch.iterate(log.read(0, 1 << 20, Long.MAX_VALUE).records())) {
+      assertThat(rb.partitionLeaderEpoch()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void readsStopAtTheGivenBoundAndNeverSplitABatch() {
+    Log log = open(Map.of());
+    log.appendAsLeader(batch(1, "a", "b"), 0);
+    log.appendAsLeader(batch(1, "c", "d"), 0);
+    log.appendAsLeader(batch(1, "e"), 0);
+    assertThat(values(readAll(log, 0, 4))).containsExactly("a", "b", "c", "d");
+    assertThat(values(readAll(log, 0, 3))).containsExactly("a", "b"); // batch [2,3] reaches the bound
+    // Starting in the middle of a batch returns the whole batch.
+    LogReadResult mid = log.read(1, 1 << 20, Long.MAX_VALUE);
+    assertThat(RecordBatch.iterate(mid.records()).iterator().next().baseOffset()).isZero();
+    // maxBytes smaller than one batch still returns that batch.
+    LogReadResult tiny = log.read(2, 1, Long.MAX_VALUE);
+    List<Long> bases = new ArrayList<>();
+    RecordBatch.iterate(tiny.records()).forEach(rb -> bases.add(rb.baseOffset()));
+    assertThat(bases).containsExactly(2L);
+    // At the log end: empty, not an error.
+    assertThat(log.read(5, 100, Long.MAX_VALUE).isEmpty()).isTrue();
+  }
+
+  @Test
+  void readingOutsideTheLogIsATypedErrorNamingTheValidRange() {
+    Log log = open(Map.of());
+    log.appendAsLeader(batch(1, "a", "b"), 0);
+    assertThatThrownBy(() -> log.read(3, 100, Long.MAX_VALUE))
+        .isInstanceOfSatisfying(OffsetOutOfRangeException.class, e -> {
+          assertThat(e.logStartOffset()).isZero();
+          assertThat(e.logEndOffset()).isEqualTo(2);
+        })
+        .hasMessageContaining("[0, 2]");
+    assertThatThrownBy(() -> log.read(-1, 100, Long.MAX_VALUE)).isInstanceOf(OffsetOutOfRangeException.class);
+  }
+
+  @Test
+  void corruptOrOversizedAppendsAreRefusedAndLeaveTheLogUnchanged() throws Exception {
+    Log log = open(Map.of("max.message.bytes", "1000"));
+    log.appendAsLeader(batch(1, "ok"), 0);
+    long sizeBefore = log.sizeInBytes();
+
+    ByteBuffer badCrc = batch(1, "x");
+    badCrc.put(badCrc.limit() - 1, (byte) (badCrc.get(badCrc.limit() - 1) ^ 0xFF));
+    assertThatThrownBy(() -> log.appendAsLeader(badCrc, 0)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("CRC");
+
+    ByteBuffer badMagic = batch(1, "x");
+    badMagic.put(RecordBatch.MAGIC_OFFSET, (byte) 0);
+    assertThatThrownBy(() -> log.appendAsLeader(badMagic, 0)).isInstanceOf(CorruptRecordException.class).hasMessageContaining("magic");
+
+    ByteBuffer badLength = batch(1, "x");
+    badLength.putInt(RecordBatch.LENGTH_OFFSET, 10_000);
+    assertThatThrownBy(() -> log.appendAsLeader(badLength, 0)).isInstanceOf(CorruptRecordException.class);
+
+    // A good batch followed by a bad one: neither is written.
+    ByteBuffer good = batch(1, "good");
+    ByteBuffer pair = ByteBuffer.allocate(good.remaining() + badCrc.remaining());
+    pair.put(good.duplicate()).put(badCrc.duplicate()).flip();
+    assertThatThrownBy(() -> log.appendAsLeader(pair, 0)).isInstanceOf(CorruptRecordException.class);
+
+    ByteBuffer garbage = ByteBuffer.wrap(new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> log.appendAsLeader(garbage, 0)).isInstanceOf(CorruptRecordException.class);
+
+    ByteBuffer big = new RecordBatchBuilder().append(1, null, new byte[2000]).build();
+    assertThatThrownBy(() -> log.appendAsLeader(big, 0))
+        .isInstanceOf(RecordTooLargeException.class).hasMessageContaining("max.message.bytes=1000");
+
+    assertThat(log.logEndOffset()).isEqualTo(1);
+    assertThat(log.sizeInBytes()).isEqualTo(sizeBefore);
+    assertThat(Files.size(LogSegment.logFile(log.dir(), 0))).isEqualTo(sizeBefore);
+    assertThat(values(readAll(log))).containsExactly("ok");
+  }
+
+  @Test
+  void compactedLogRefusesRecordsWithoutKeys() {
+    Log log = open(Map.of("cleanup.policy", "compact"));
+    assertThatThrownBy(() -> log.appendAsLeader(batch(1, "no key"), 0))
+        .isInstanceOf(InvalidRecordException.class).hasMessageContaining("key");
+    assertThat(log.logEndOffset()).isZero();
+  }
+
+  @Test
+  void followerAppendsKeepOffsetsAndRefuseGoingBackwards() {
+    Log log = open(Map.of());
+    ByteBuffer b = new RecordBatchBuilder().baseOffset(10).partitionLeaderEpoch(4).append(1, null, bytes("x")).build();
+    log.truncateFullyAndStartAt(10);
+    log.appendAsFollower(b);
+    assertThat(log.logEndOffset()).isEqualTo(11);
+    ByteBuffer stale = new RecordBatchBuilder().baseOffset(5).append(1, null, bytes("y")).build();
+    assertThatThrownBy(() -> log.appendAsFollower(stale)).isInstanceOf(InvalidRecordException.class);
+    assertThat(log.leaderEpochCache().entries()).containsExactly(new LeaderEpochCache.EpochEntry(4, 10));
+  }
+
+  @Test
+  void rollsBySizeAndReadsAcrossSegments() throws Exception {
+    Log log = open(Map.of("segment.bytes", "300"));
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      log.appendAsLeader(batch(1, "v" + i, "w" + i), 0);
+      expected.add("v" + i);
+      expected.add("w" + i);
+    }
+    assertThat(log.numberOfSegments()).isGreaterThan(5);
+    assertThat(values(readAll(log))).containsExactlyElementsOf(expected);
+    // Every segment file holds at most segment.bytes (each batch is well below it).
+    try (Stream<Path> files = Files.list(log.dir())) {
+      for (Path p : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+        assertThat(Files.size(p)).isLessThanOrEqualTo(300);
+      }
+    }
+    for (int i = 0; i < 100; i++) {
+      assertThat(readAll(log, i, Long.MAX_VALUE)).extracting(Record::offset).first().isEqualTo((long) i);
+    }
+  }
+
+  @Test
+  void rollsByAgeOfTheFirstBatch() {
+    Log log = open(Map.of("segment.ms", "1000"));
+    log.appendAsLeader(batch(time.milliseconds(), "a"), 0);
+    time.sleep(500);
+    log.appendAsLeader(batch(time.milliseconds(), "b"), 0);
+    assertThat(log.numberOfSegments()).isEqualTo(1);
+    time.sleep(600);
+    log.appendAsLeader(batch(time.milliseconds(), "c"), 0);
+    assertThat(log.segmentBaseOffsets()).containsExactly(0L, 2L);
+  }
+
+  @Test
+  void retentionByTimeDeletesOnlyExpiredCommittedSegments() {
+    Log log = open(Map.of("segment.bytes", "200", "retention.ms", "10000"));
+    long old = time.milliseconds();
+    for (int i = 0; i < 10; i++) {
+      log.appendAsLeader(batch(old, "old" + i), 0);
+    }
+    time.sleep(20_000);
+    for (int i = 0; i < 10; i++) {
+      log.appendAsLeader(batch(time.milliseconds(), "new" + i), 0);
+    }
+    // Nothing is committed yet: retention must not delete above the high watermark.
+    assertThat(log.deleteOldSegments()).isZero();
+    log.updateHighWatermark(log.logEndOffset());
+    int deleted = log.deleteOldSegments();
+    assertThat(deleted).isPositive();
+    List<String> left = values(readAll(log));
+    assertThat(left).noneMatch(v -> v.startsWith("old"));
+    assertThat(left).containsSubsequence("new0", "new9");
+    assertThat(log.logStartOffset()).isEqualTo(10);
+    assertThatThrownBy(() -> log.read(0, 100, Long.MAX_VALUE)).isInstanceOf(OffsetOutOfRangeException.class);
+
+    // Everything expires, including the active segment: it is rolled and deleted; offsets go on.
+    time.sleep(20_000);
+    log.deleteOldSegments();
+    assertThat(log.logStartOffset()).isEqualTo(20);
+    assertThat(log.logEndOffset()).isEqualTo(20);
+    assertThat(log.appendAsLeader(batch(time.milliseconds(), "next"), 0).firstOffset()).isEqualTo(20);
+  }
+
+  @Test
+  void retentionBySizeKeepsTheNewestBytes() {
+    Log log = open(Map.of("segment.bytes", "200", "retention.bytes", "600"));
+    for (int i = 0; i < 40; i++) {
+      log.appendAsLeader(batch(time.milliseconds(), "value-" + i), 0);
+    }
+    log.updateHighWatermark(log.logEndOffset());
+    long segmentsBefore = log.numberOfSegments();
+    assertThat(log.deleteOldSegments()).isPositive();
+    // Like Kafka: delete oldest segments while what remains stays at or above retention.bytes.
+    assertThat(log.numberOfSegments()).isLessThan((int) segmentsBefore);
+    assertThat(log.sizeInBytes()).isGreaterThanOrEqualTo(600).isLessThan(600 + 200);
+    List<Record> left = readAll(log);
+    assertThat(left.get(left.size() - 1).offset()).isEqualTo(39);
+    // Contiguous from the new start.
+    assertThat(left.get(0).offset()).isEqualTo(log.logStartOffset());
+    assertThat(left).hasSize((int) (40 - log.logStartOffset()));
+  }
+
+  @Test
+  void deletePolicyOnlyLogIsNotTouchedByRetentionWhenCompactOnly() {
+    Log log = open(Map.of("segment.bytes", "200", "retention.ms", "1", "cleanup.policy", "compact"));
+    for (int i = 0; i < 10; i++) {
+      log.appendAsLeader(LogTestSupport.keyed(io.brook.storage.record.CompressionType.NONE, 1, "k" + i, "v"), 0);
+    }
+    log.updateHighWatermark(log.logEndOffset());
+    time.sleep(10_000);
+    assertThat(log.deleteOldSegments()).isZero();
+    assertThat(readAll(log)).hasSize(10);
+  }
+
+  @Test
+  void truncateToRemovesWholeBatchesAndAppendsContinueThere() {
+    Log log = open(Map.of("segment.bytes", "200"));
+    for (int i = 0; i < 20; i++) {
+      log.appendAsLeader(batch(1, "a" + i, "b" + i), i < 10 ? 1 : 2); // offsets 2i, 2i+1
+    }
+    log.updateHighWatermark(40);
+    log.truncateTo(25); // inside batch [24, 25]
+    assertThat(log.logEndOffset()).isEqualTo(24);
+    assertThat(log.highWatermark()).isEqualTo(24);
+    assertThat(readAll(log)).extracting(Record::offset).last().isEqualTo(23L);
+    assertThat(log.leaderEpochCache().entries())
+        .containsExactly(new LeaderEpochCache.EpochEntry(1, 0), new LeaderEpochCache.EpochEntry(2, 20));
+    log.truncateTo(20);
+    assertThat(log.leaderEpochCache().latestEpoch()).isEqualTo(1);
+    assertThat(log.appendAsLeader(batch(1, "x"), 3).firstOffset()).isEqualTo(20);
+    assertThat(readAll(log, 18, Long.MAX_VALUE)).extracting(r -> LogTestSupport.string(r.value()))
+        .containsExactly("a9", "b9", "x");
+    log.close();
+    Log reopened = Log.open(log.dir(), log.config(), time);
+    opened.add(reopened);
+    assertThat(reopened.logEndOffset()).isEqualTo(21);
+    assertThat(values(readAll(reopened, 18, Long.MAX_VALUE))).containsExactly("a9", "b9", "x");
+  }
+
+  @Test
+  void offsetForTimestampFindsTheFirstRecordAtOrAfterIt() {
+    Log log = open(Map.of("segment.bytes", "400", "index.interval.bytes", "100"));
+    // Timestamps 1000, 1010, ..., with one out-of-order record.
+    for (int i = 0; i < 60; i++) {
+      long ts = 1000 + i * 10L;
+      if (i == 30) {
+        ts = 500;
+      }
+      log.appendAsLeader(new RecordBatchBuilder().append(ts, null, bytes("v" + i)).build(), 0);
+    }
+    assertThat(log.offsetForTimestamp(0)).hasValue(0);
+    assertThat(log.offsetForTimestamp(1000)).hasValue(0);
+    assertThat(log.offsetForTimestamp(1001)).hasValue(1);
+    assertThat(log.offsetForTimestamp(1200)).hasValue(20);
+    assertThat(log.offsetForTimestamp(1295)).hasValue(31); // offset 30 has ts 500
+    assertThat(log.offsetForTimestamp(1590)).hasValue(59);
+    assertThat(log.offsetForTimestamp(1591)).isEmpty();
+    // Same answers after reopening (time indexes from disk).
+    log.close();
+    Log again = Log.open(log.dir(), log.config(), time);
+    opened.add(again);
+    assertThat(again.offsetForTimestamp(1200)).hasValue(20);
+    assertThat(again.offsetForTimestamp(1295)).hasValue(31);
+  }
+
+  @Test
+  void highWatermarkIsClampedAndCheckpointed() {
+    Log log = open(Map.of());
+    log.appendAsLeader(batch(1, "a", "b"), 0);
+    log.appendAsLeader(batch(1, "c"), 0);
+    assertThat(log.updateHighWatermark(10)).isEqualTo(3);
+    assertThat(log.updateHighWatermark(2)).isEqualTo(2);
+    log.checkpointHighWatermark();
+    log.close();
+    Log again = Log.open(log.dir(), log.config(), time);
+    opened.add(again);
+    assertThat(again.highWatermark()).isEqualTo(2);
+    assertThat(values(readAll(again, 0, again.highWatermark()))).containsExactly("a", "b");
+  }
+
+  @Test
+  void flushMessagesOneFlushesEveryAppend() {
+    Log log = open(Map.of("flush.messages", "1"));
+    log.appendAsLeader(batch(1, "a"), 0);
+    assertThat(log.recoveryPoint()).isEqualTo(1);
+    log.appendAsLeader(batch(1, "b", "c"), 0);
+    assertThat(log.recoveryPoint()).isEqualTo(3);
+  }
+
+  @Test
+  void flushByIntervalMovesTheRecoveryPointOnlyWhenDue() {
+    Log log = open(Map.of("flush.ms", "1000"));
+    log.appendAsLeader(batch(1, "a"), 0);
+    log.flushIfDue();
+    assertThat(log.recoveryPoint()).isZero();
+    time.sleep(1000);
+    log.flushIfDue();
+    assertThat(log.recoveryPoint()).isEqualTo(1);
+  }
+
+  @Test
+  void leaderEpochCacheAnswersEndOffsetsForDivergenceChecks() {
+    Log log = open(Map.of());
+    log.appendAsLeader(batch(1, "a", "b"), 1); // 0-1
+    log.appendAsLeader(batch(1, "c"), 3); // 2
+    log.appendAsLeader(batch(1, "d", "e"), 5); // 3-4
+    LeaderEpochCache cache = log.leaderEpochCache();
+    assertThat(cache.endOffsetFor(1, log.logEndOffset())).isEqualTo(new LeaderEpochCache.EpochEndOffset(1, 2));
+    assertThat(cache.endOffsetFor(2, log.logEndOffset())).isEqualTo(new LeaderEpochCache.EpochEndOffset(1, 2));
+    assertThat(cache.endOffsetFor(3, log.logEndOffset())).isEqualTo(new LeaderEpochCache.EpochEndOffset(3, 3));
+    assertThat(cache.endOffsetFor(5, log.logEndOffset())).isEqualTo(new LeaderEpochCache.EpochEndOffset(5, 5));
+    assertThat(cache.endOffsetFor(0, log.logEndOffset())).isEqualTo(LeaderEpochCache.EpochEndOffset.UNDEFINED);
+    log.close();
+    Log again = Log.open(log.dir(), log.config(), time);
+    opened.add(again);
+    assertThat(again.leaderEpochCache().entries()).extracting(LeaderEpochCache.EpochEntry::epoch).containsExactly(1, 3, 5);
+  }
+
+  @Test
+  void deletingTheLogRemovesItsDirectory() {
+    Log log = open(Map.of());
+    log.appendAsLeader(batch(1, "a"), 0);
+    log.delete();
+    assertThat(Files.exists(log.dir())).isFalse();
+    assertThatThrownBy(() -> log.appendAsLeader(batch(1, "b"), 0)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void readsRunConcurrentlyWithAppendsAndSeeOnlyWholeBatches() throws Exception {
+    Log log = open(Map.of("segment.bytes", "4096"));
+    int batches = 2000;
+    Thread writer = new Thread(() -> {
+      for (int i = 0; i < batches; i++) {
+        log.appendAsLeader(batch(1, "x" + i, "y" + i), 0);
+      }
+    });
+    writer.start();
+    long next = 0;
+    while (next < 2L * batches) {
+      LogReadResult r = log.read(next, 8192, Long.MAX_VALUE);
+      for (RecordBatch b : RecordBatch.iterate(r.records())) {
+        b.ensureValid();
+        assertThat(b.baseOffset()).isEqualTo(next);
+        next = b.nextOffset();
+      }
+      if (r.isEmpty() && !writer.isAlive() && next == log.logEndOffset()) {
+        break;
+      }
+    }
+    writer.join();
+    assertThat(next).isEqualTo(2L * batches);
+  }
+}
