@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "perf",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that print figures (records/s, MB/s, latency).",
-    subcommands = {})
+    subcommands = {StoragePerfCommand.class})
 final class PerfCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

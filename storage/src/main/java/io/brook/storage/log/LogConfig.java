@@ -37,7 +37,7 @@ public record LogConfig(
           "Size at which the active segment is closed and a new one started.");
   public static final Key<Long> SEGMENT_MS =
       B.define("segment.ms", Type.LONG, 7 * DAY_MS, atLeast(1),
-          "Age (from its first batch's timestamp) at which a non-empty active segment is rolled, so retention can delete old data.");
+          "Age at which a non-empty active segment is rolled, so retention can delete old data; counted from the later of its first batch's timestamp and when the segment was opened.");
   public static final Key<Integer> SEGMENT_INDEX_BYTES =
       B.define("segment.index.bytes", Type.INT, 10 * 1024 * 1024, atLeast(64),
           "Preallocated size of each index file; a segment rolls when its index is full.");
@@ -61,7 +61,7 @@ public record LogConfig(
           "fsync after this many records; 1 flushes every append. Default: rely on replication and the interval.");
   public static final Key<Long> FLUSH_MS =
       B.define("flush.ms", Type.LONG, Long.MAX_VALUE, atLeast(0),
-          "fsync when the oldest unflushed append is this old (checked by the log store's flusher).");
+          "fsync when there are unflushed records and the last flush is this long ago (checked by the log store's background thread).");
   public static final Key<Integer> MAX_MESSAGE_BYTES =
       B.define("max.message.bytes", Type.INT, 1024 * 1024 + RecordBatch.LOG_OVERHEAD, atLeast(RecordBatch.HEADER_SIZE),
           "Largest record batch (after compression) the log accepts.");
