@@ -90,7 +90,7 @@ public final class Log implements AutoCloseable {
     LogLoader.Loaded loaded = LogLoader.load(dir, config, checkpointed, time.milliseconds());
     segments.putAll(loaded.segments());
     if (segments.isEmpty()) {
-      segments.put(0L, LogSegment.open(dir, 0L, config, time.milliseconds()));
+      segments.put(0L, LogSegment.create(dir, 0L, config, time.milliseconds()));
     }
     logStartOffset = segments.firstKey();
     logEndOffset = segments.lastEntry().getValue().nextOffset();
@@ -299,7 +299,7 @@ public final class Log implements AutoCloseable {
     if (previous.isEmpty() && previous.baseOffset() == baseOffset) {
       return previous;
     }
-    LogSegment fresh = LogSegment.open(dir, baseOffset, config, time.milliseconds());
+    LogSegment fresh = LogSegment.create(dir, baseOffset, config, time.milliseconds());
     segments.put(baseOffset, fresh);
     previous.onBecomeInactive();
     return fresh;
@@ -420,7 +420,7 @@ public final class Log implements AutoCloseable {
         segments.remove(s.baseOffset());
         s.delete();
       }
-      segments.put(newStartOffset, LogSegment.open(dir, newStartOffset, config, time.milliseconds()));
+      segments.put(newStartOffset, LogSegment.create(dir, newStartOffset, config, time.milliseconds()));
       logStartOffset = newStartOffset;
       logEndOffset = newStartOffset;
       epochCache.clear();
@@ -442,8 +442,9 @@ public final class Log implements AutoCloseable {
   /**
    * Deletes whole segments that fall out of retention: older than {@code retention.ms} (by their
    * newest record) or beyond {@code retention.bytes} from the newest end. Only segments entirely
-   * below the high watermark are deleted, and only a prefix of the log. An expired active segment
-   * is rolled first so it can go too. Returns the number of segments deleted.
+   * below the high watermark are deleted, and only a prefix of the log. When only the active
+   * segment is left and it has expired too, it is rolled and deleted, so an idle log empties
+   * (offsets carry on). Returns the number of segments deleted.
    */
   public int deleteOldSegments() {
     synchronized (lock) {
@@ -453,40 +454,50 @@ public final class Log implements AutoCloseable {
         return 0;
       }
       long now = time.milliseconds();
+      int deleted = deletePrefix(cfg, now);
       LogSegment active = segments.lastEntry().getValue();
-      if (!active.isEmpty() && highWatermark == logEndOffset && expired(active, cfg, now)
-          && segments.headMap(active.baseOffset()).values().stream().allMatch(s -> expired(s, cfg, now))) {
-        rollAt(logEndOffset);
-      }
-      long excessBytes = cfg.retentionBytes() < 0 ? 0 : sizeInBytes() - cfg.retentionBytes();
-      List<LogSegment> doomed = new ArrayList<>();
-      for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
-        LogSegment s = e.getValue();
-        Long nextBase = segments.higherKey(e.getKey());
-        if (nextBase == null || nextBase > highWatermark) {
-          break; // the active segment, or data not yet committed
+      if (segments.size() == 1 && !active.isEmpty() && highWatermark == logEndOffset && expired(active, cfg, now)) {
+        try {
+          rollAt(logEndOffset);
+          deleted += deletePrefix(cfg, now);
+        } catch (StorageIOException e) {
+          log.warn("cannot roll expired active segment of {} for retention: {}", dir, e.getMessage());
         }
-        boolean bySize = excessBytes >= s.sizeInBytes();
-        if (!expired(s, cfg, now) && !bySize) {
-          break;
-        }
-        excessBytes -= s.sizeInBytes();
-        doomed.add(s);
       }
-      if (doomed.isEmpty()) {
-        return 0;
-      }
-      for (LogSegment s : doomed) {
-        segments.remove(s.baseOffset());
-      }
-      logStartOffset = segments.firstKey();
-      epochCache.truncateFromStart(logStartOffset);
-      for (LogSegment s : doomed) {
-        s.delete();
-      }
-      log.info("retention deleted {} segment(s) of {}; log now starts at {}", doomed.size(), dir, logStartOffset);
-      return doomed.size();
+      return deleted;
     }
+  }
+
+  /** Deletes the prefix of inactive, committed segments that retention no longer wants. */
+  private int deletePrefix(LogConfig cfg, long now) {
+    long excessBytes = cfg.retentionBytes() < 0 ? 0 : sizeInBytes() - cfg.retentionBytes();
+    List<LogSegment> doomed = new ArrayList<>();
+    for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+      LogSegment s = e.getValue();
+      Long nextBase = segments.higherKey(e.getKey());
+      if (nextBase == null || nextBase > highWatermark) {
+        break; // the active segment, or data not yet committed
+      }
+      boolean bySize = excessBytes >= s.sizeInBytes();
+      if (!expired(s, cfg, now) && !bySize) {
+        break;
+      }
+      excessBytes -= s.sizeInBytes();
+      doomed.add(s);
+    }
+    if (doomed.isEmpty()) {
+      return 0;
+    }
+    for (LogSegment s : doomed) {
+      segments.remove(s.baseOffset());
+    }
+    logStartOffset = segments.firstKey();
+    for (LogSegment s : doomed) {
+      s.delete();
+    }
+    epochCache.truncateFromStart(logStartOffset); // after the deletes: they free the space it needs
+    log.info("retention deleted {} segment(s) of {}; log now starts at {}", doomed.size(), dir, logStartOffset);
+    return doomed.size();
   }
 
   private static boolean expired(LogSegment s, LogConfig cfg, long nowMs) {

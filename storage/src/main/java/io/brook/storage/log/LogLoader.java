@@ -68,7 +68,7 @@ final class LogLoader {
           // Overlaps the previous segment: cannot be trusted.
           log.warn("segment {} in {} overlaps the previous one; deleting it and everything after", base, dir);
           segment.delete();
-          deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()), config, nowMs);
+          deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()));
           break;
         }
         segments.put(base, segment);
@@ -77,7 +77,7 @@ final class LogLoader {
           log.warn("cut {} invalid bytes from the end of segment {} in {}", bytesCut, base, dir);
           if (!last) {
             log.warn("deleting {} segments after the corrupt one in {}", bases.size() - i - 1, dir);
-            deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()), config, nowMs);
+            deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()));
             break;
           }
         }
@@ -95,9 +95,9 @@ final class LogLoader {
     }
   }
 
-  private static void deleteSegmentsFrom(Path dir, List<Long> bases, LogConfig config, long nowMs) {
+  private static void deleteSegmentsFrom(Path dir, List<Long> bases) throws IOException {
     for (long b : bases) {
-      LogSegment.open(dir, b, config, nowMs).delete();
+      LogSegment.deleteFiles(dir, b);
     }
   }
 

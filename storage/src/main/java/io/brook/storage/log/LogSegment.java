@@ -90,12 +90,50 @@ final class LogSegment {
           FileChannel.open(
               logFile(dir, baseOffset),
               StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      OffsetIndex oi = new OffsetIndex(indexFile(dir, baseOffset), baseOffset, config.segmentIndexBytes());
-      TimeIndex ti = new TimeIndex(timeIndexFile(dir, baseOffset), baseOffset, config.segmentIndexBytes());
+      OffsetIndex oi = new OffsetIndex(indexFile(dir, baseOffset), baseOffset, indexBytes(config, OffsetIndex.ENTRY_SIZE));
+      TimeIndex ti = new TimeIndex(timeIndexFile(dir, baseOffset), baseOffset, indexBytes(config, TimeIndex.ENTRY_SIZE));
       return new LogSegment(dir, baseOffset, ch, oi, ti, config.indexIntervalBytes(), nowMs);
     } catch (IOException e) {
       throw new StorageIOException("cannot open segment " + baseOffset + " in " + dir, e);
     }
+  }
+
+  /**
+   * Index file size: {@code segment.index.bytes}, or less when a full segment cannot need that
+   * many entries (at most one per {@code index.interval.bytes}, and per batch), so the zeros
+   * written to preallocate it stay proportionate.
+   */
+  static int indexBytes(LogConfig config, int entrySize) {
+    long perEntry = Math.max(config.indexIntervalBytes(), RecordBatch.HEADER_SIZE);
+    long needed = (config.segmentBytes() / perEntry + 2) * entrySize;
+    return (int) Math.min(config.segmentIndexBytes(), needed);
+  }
+
+  /**
+   * Creates a new, empty segment at {@code baseOffset}, replacing any leftovers of an earlier
+   * attempt (say one that ran out of disk while preallocating its indexes). If creation fails, the
+   * partial files are removed again, so a later attempt starts clean.
+   */
+  static LogSegment create(Path dir, long baseOffset, LogConfig config, long nowMs) {
+    try {
+      deleteFiles(dir, baseOffset);
+      return open(dir, baseOffset, config, nowMs);
+    } catch (StorageIOException e) {
+      try {
+        deleteFiles(dir, baseOffset);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    } catch (IOException e) {
+      throw new StorageIOException("creating segment " + baseOffset + " in " + dir, e);
+    }
+  }
+
+  static void deleteFiles(Path dir, long baseOffset) throws IOException {
+    Files.deleteIfExists(logFile(dir, baseOffset));
+    Files.deleteIfExists(indexFile(dir, baseOffset));
+    Files.deleteIfExists(timeIndexFile(dir, baseOffset));
   }
 
   long baseOffset() {

@@ -3,6 +3,7 @@ package io.brook.storage.log;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -12,6 +13,11 @@ import java.nio.file.Path;
  * A sparse index file of fixed-size entries sorted by a key, memory-mapped. The active segment's
  * index is preallocated to {@code maxIndexBytes} so appends never grow the file; when the segment
  * rolls or closes the file is trimmed to its entries. Lookups are binary searches over the mapping.
+ *
+ * <p>Preallocation writes real zeros rather than extending the file sparsely: writing through a
+ * mapping into a hole needs a block from the file system, and on a full disk that is a SIGBUS
+ * that kills the JVM. With the blocks allocated up front, a full disk shows up as an {@link
+ * IOException} when the segment is created, which the log reports and survives.
  *
  * <p>Threading: one writer (the owning log's append path, under the log's lock) appends and
  * truncates; any number of readers look up concurrently without locks. The entry count is
@@ -36,7 +42,7 @@ abstract class MappedIndex implements Closeable {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       long length = raf.length();
       if (!existed || length == 0) {
-        raf.setLength(this.maxIndexBytes);
+        fillWithZeros(raf.getChannel(), 0, this.maxIndexBytes);
         entries = 0;
       } else {
         // A trimmed index holds exactly its entries. A preallocated one left by a crash holds
@@ -127,8 +133,25 @@ abstract class MappedIndex implements Closeable {
   private void resize(int sizeBytes) throws IOException {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       mmap.force();
-      raf.setLength(sizeBytes);
+      long current = raf.length();
+      if (sizeBytes > current) {
+        fillWithZeros(raf.getChannel(), current, sizeBytes);
+      } else {
+        raf.setLength(sizeBytes);
+      }
       mmap = raf.getChannel().map(FileChannel.MapMode.READ_WRITE, 0, sizeBytes);
+    }
+  }
+
+  private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
+
+  /** Writes zeros over {@code [from, to)}, allocating real blocks (see the class comment). */
+  private static void fillWithZeros(FileChannel ch, long from, long to) throws IOException {
+    long pos = from;
+    while (pos < to) {
+      ByteBuffer chunk = ZEROS.duplicate();
+      chunk.limit((int) Math.min(chunk.capacity(), to - pos));
+      pos += ch.write(chunk, pos);
     }
   }
 
