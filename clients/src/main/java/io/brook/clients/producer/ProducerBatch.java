@@ -1,0 +1,79 @@
+package io.brook.clients.producer;
+
+import io.brook.storage.TopicPartition;
+import io.brook.storage.record.CompressionType;
+import io.brook.storage.record.Header;
+import io.brook.storage.record.RecordBatchBuilder;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Records for one partition collected into one v2 batch, with the futures of their sends. Owned
+ * by the {@link RecordAccumulator} while open, then by the sender until answered. Not thread-safe:
+ * the accumulator's lock guards it while open; after {@link #close()} it is read-only but for the
+ * attempt counter, which only the sender touches.
+ */
+final class ProducerBatch {
+  final TopicPartition tp;
+  /** Order of creation within the partition: retries go back in this order. */
+  final long sequence;
+  final long createdMs;
+  private final RecordBatchBuilder builder;
+  private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+  private final List<Long> timestamps = new ArrayList<>();
+  private final int batchSizeBytes;
+  private ByteBuffer built;
+  int attempts;
+  long reservedBytes;
+
+  ProducerBatch(TopicPartition tp, long sequence, long createdMs, CompressionType codec, int batchSizeBytes) {
+    this.tp = tp;
+    this.sequence = sequence;
+    this.createdMs = createdMs;
+    this.batchSizeBytes = batchSizeBytes;
+    this.builder = new RecordBatchBuilder(Math.min(batchSizeBytes, 64 * 1024)).compression(codec);
+  }
+
+  /** Adds a record if it fits (an empty batch takes any one record); null if it does not. */
+  CompletableFuture<RecordMetadata> tryAppend(long timestamp, byte[] key, byte[] value, List<Header> headers, int estimatedBytes) {
+    if (built != null || (!builder.isEmpty() && builder.estimatedSizeBytes() + estimatedBytes > batchSizeBytes)) {
+      return null;
+    }
+    builder.append(timestamp, key, value, headers);
+    CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+    futures.add(f);
+    timestamps.add(timestamp);
+    return f;
+  }
+
+  boolean isFull() {
+    return built != null || builder.estimatedSizeBytes() >= batchSizeBytes;
+  }
+
+  int recordCount() {
+    return futures.size();
+  }
+
+  /** Encodes (and compresses) the batch once; later calls return the same bytes. */
+  ByteBuffer close() {
+    if (built == null) {
+      built = builder.build();
+    }
+    return built.duplicate();
+  }
+
+  void complete(long baseOffset) {
+    for (int i = 0; i < futures.size(); i++) {
+      long offset = baseOffset < 0 ? -1 : baseOffset + i;
+      futures.get(i).complete(new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps.get(i)));
+    }
+  }
+
+  void fail(RuntimeException e) {
+    for (CompletableFuture<RecordMetadata> f : futures) {
+      f.completeExceptionally(e);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package io.brook.clients.producer;
+
+import io.brook.proto.v1.Acks;
+import io.brook.storage.record.CompressionType;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Producer settings, with Kafka's meaning and (4.x) defaults.
+ *
+ * @param bootstrapServers brokers to ask for metadata first ({@code host:port})
+ * @param acks NONE (acks=0), LEADER (acks=1) or ALL (acks=all, the default)
+ * @param lingerMs how long a batch waits for more records before it is sent
+ * @param batchSizeBytes a batch is sent as soon as it holds this many bytes (uncompressed)
+ * @param compression codec for batches
+ * @param bufferMemoryBytes records waiting to be sent may take this much; {@code send} blocks beyond
+ * @param maxBlockMs how long {@code send} may block for buffer space or metadata
+ * @param deliveryTimeoutMs a record not acknowledged this long after {@code send} fails
+ * @param requestTimeoutMs how long to wait for one produce answer before retrying
+ * @param maxInFlightPerPartition batches of one partition sent and not yet answered
+ */
+public record ProducerConfig(
+    List<String> bootstrapServers,
+    Acks acks,
+    long lingerMs,
+    int batchSizeBytes,
+    CompressionType compression,
+    long bufferMemoryBytes,
+    long maxBlockMs,
+    long deliveryTimeoutMs,
+    long requestTimeoutMs,
+    int maxInFlightPerPartition) {
+
+  public ProducerConfig {
+    bootstrapServers = List.copyOf(bootstrapServers);
+    if (bootstrapServers.isEmpty()) {
+      throw new IllegalArgumentException("bootstrap servers must not be empty");
+    }
+    if (acks == Acks.ACKS_UNSPECIFIED || acks == Acks.UNRECOGNIZED) {
+      acks = Acks.ACKS_ALL;
+    }
+    if (lingerMs < 0 || batchSizeBytes <= 0 || bufferMemoryBytes < batchSizeBytes || maxBlockMs < 0
+        || deliveryTimeoutMs <= 0 || requestTimeoutMs <= 0 || maxInFlightPerPartition <= 0) {
+      throw new IllegalArgumentException("invalid producer config " + this);
+    }
+  }
+
+  public static Builder builder(String... bootstrapServers) {
+    return new Builder(List.of(bootstrapServers));
+  }
+
+  /** Builds a {@link ProducerConfig} starting from the defaults. */
+  public static final class Builder {
+    private final List<String> bootstrap;
+    private Acks acks = Acks.ACKS_ALL;
+    private long lingerMs = 5;
+    private int batchSizeBytes = 16 * 1024;
+    private CompressionType compression = CompressionType.NONE;
+    private long bufferMemoryBytes = 32L * 1024 * 1024;
+    private long maxBlockMs = 60_000;
+    private long deliveryTimeoutMs = 120_000;
+    private long requestTimeoutMs = 30_000;
+    private int maxInFlightPerPartition = 5;
+
+    private Builder(List<String> bootstrap) {
+      this.bootstrap = bootstrap;
+    }
+
+    public Builder acks(Acks v) {
+      acks = v;
+      return this;
+    }
+
+    /** "0", "1" or "all". */
+    public Builder acks(String v) {
+      acks = switch (v.trim().toLowerCase(Locale.ROOT)) {
+        case "0" -> Acks.ACKS_NONE;
+        case "1" -> Acks.ACKS_LEADER;
+        case "all", "-1" -> Acks.ACKS_ALL;
+        default -> throw new IllegalArgumentException("acks must be 0, 1 or all, got '" + v + "'");
+      };
+      return this;
+    }
+
+    public Builder lingerMs(long v) {
+      lingerMs = v;
+      return this;
+    }
+
+    public Builder batchSizeBytes(int v) {
+      batchSizeBytes = v;
+      return this;
+    }
+
+    public Builder compression(CompressionType v) {
+      compression = v;
+      return this;
+    }
+
+    public Builder bufferMemoryBytes(long v) {
+      bufferMemoryBytes = v;
+      return this;
+    }
+
+    public Builder maxBlockMs(long v) {
+      maxBlockMs = v;
+      return this;
+    }
+
+    public Builder deliveryTimeoutMs(long v) {
+      deliveryTimeoutMs = v;
+      return this;
+    }
+
+    public Builder requestTimeoutMs(long v) {
+      requestTimeoutMs = v;
+      return this;
+    }
+
+    public Builder maxInFlightPerPartition(int v) {
+      maxInFlightPerPartition = v;
+      return this;
+    }
+
+    public ProducerConfig build() {
+      return new ProducerConfig(bootstrap, acks, lingerMs, batchSizeBytes, compression, bufferMemoryBytes,
+          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition);
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package io.brook.clients.producer;
+
+import io.brook.storage.TopicPartition;
+import io.brook.storage.record.Header;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Per-partition queues of batches between {@code send} (any thread) and the sender thread. A batch
+ * is ready when it is full, has lingered {@code lingerMs}, or a flush or close is under way.
+ * Buffer memory is bounded: {@code send} blocks (up to {@code maxBlockMs}) while the bytes of
+ * unacknowledged batches exceed {@code bufferMemoryBytes} — explicit back-pressure instead of an
+ * unbounded queue. Thread-safe: one lock guards the queues and the counters.
+ */
+final class RecordAccumulator {
+  private final ProducerConfig config;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new HashMap<>();
+  private final Map<TopicPartition, Integer> inFlight = new HashMap<>();
+  private long nextSequence;
+  private long usedBytes;
+  private int flushesInProgress;
+  private boolean closing;
+
+  RecordAccumulator(ProducerConfig config) {
+    this.config = config;
+  }
+
+  /** The outcome of an append: the record's future, and whether its batch is now full. */
+  record Appended(CompletableFuture<RecordMetadata> future, boolean batchFull, boolean newBatch) {}
+
+  Appended append(TopicPartition tp, long timestamp, byte[] key, byte[] value, List<Header> headers, long nowMs)
+      throws TimeoutException, InterruptedException {
+    int estimate = 32 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+    for (Header h : headers) {
+      estimate += h.key().length() + (h.value() == null ? 0 : h.value().length) + 4;
+    }
+    lock.lock();
+    try {
+      if (closing) {
+        throw new IllegalStateException("producer is closed");
+      }
+      reserve(estimate);
+      usedBytes += estimate;
+      ArrayDeque<ProducerBatch> q = queues.computeIfAbsent(tp, k -> new ArrayDeque<>());
+      ProducerBatch last = q.peekLast();
+      if (last != null) {
+        CompletableFuture<RecordMetadata> f = last.tryAppend(timestamp, key, value, headers, estimate);
+        if (f != null) {
+          last.reservedBytes += estimate;
+          if (last.isFull()) {
+            changed.signalAll();
+          }
+          return new Appended(f, last.isFull(), false);
+        }
+      }
+      ProducerBatch batch = new ProducerBatch(tp, nextSequence++, nowMs, config.compression(), config.batchSizeBytes());
+      CompletableFuture<RecordMetadata> f = batch.tryAppend(timestamp, key, value, headers, estimate);
+      batch.reservedBytes = estimate;
+      q.addLast(batch);
+      changed.signalAll();
+      return new Appended(f, batch.isFull(), true);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until {@code bytes} more fit in buffer memory; the caller holds the lock. */
+  private void reserve(long bytes) throws TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.maxBlockMs());
+    while (usedBytes + bytes > config.bufferMemoryBytes() && usedBytes > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new TimeoutException("no room in buffer.memory (" + config.bufferMemoryBytes()
+            + " bytes) for " + config.maxBlockMs() + " ms: the brokers are not keeping up");
+      }
+      changed.awaitNanos(left);
+    }
+  }
+
+  /**
+   * Takes the batches that may be sent now: ready ones at the head of each queue, as long as the
+   * partition has fewer than {@code maxInFlightPerPartition} batches in flight. Returns how long
+   * the sender may sleep before a batch lingers out (when nothing is ready).
+   */
+  List<ProducerBatch> drain(long nowMs, long[] sleepMs) {
+    lock.lock();
+    try {
+      List<ProducerBatch> out = new ArrayList<>();
+      long nextWake = config.lingerMs() > 0 ? config.lingerMs() : 50;
+      boolean urgent = flushesInProgress > 0 || closing;
+      for (Iterator<Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>>> it = queues.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<TopicPartition, ArrayDeque<ProducerBatch>> e = it.next();
+        ArrayDeque<ProducerBatch> q = e.getValue();
+        int flying = inFlight.getOrDefault(e.getKey(), 0);
+        while (!q.isEmpty() && flying < config.maxInFlightPerPartition()) {
+          ProducerBatch head = q.peekFirst();
+          long waited = nowMs - head.createdMs;
+          boolean ready = urgent || head.isFull() || q.size() > 1 || waited >= config.lingerMs() || head.attempts > 0;
+          if (!ready) {
+            nextWake = Math.min(nextWake, config.lingerMs() - waited);
+            break;
+          }
+          q.pollFirst();
+          head.close();
+          out.add(head);
+          flying++;
+        }
+        inFlight.put(e.getKey(), flying);
+        if (q.isEmpty() && flying == 0) {
+          it.remove();
+          inFlight.remove(e.getKey());
+        }
+      }
+      sleepMs[0] = Math.max(1, nextWake);
+      return out;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The sender is done with a batch (answered or failed for good): frees its memory and slot. */
+  void release(ProducerBatch batch) {
+    lock.lock();
+    try {
+      usedBytes -= batch.reservedBytes;
+      inFlight.computeIfPresent(batch.tp, (k, v) -> v > 1 ? v - 1 : null);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Puts a batch back for another attempt, ahead of younger batches of its partition. */
+  void requeue(ProducerBatch batch) {
+    lock.lock();
+    try {
+      inFlight.computeIfPresent(batch.tp, (k, v) -> v > 1 ? v - 1 : null);
+      ArrayDeque<ProducerBatch> q = queues.computeIfAbsent(batch.tp, k -> new ArrayDeque<>());
+      List<ProducerBatch> all = new ArrayList<>(q);
+      all.add(batch);
+      all.sort((a, b) -> Long.compare(a.sequence, b.sequence));
+      q.clear();
+      q.addAll(all);
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Blocks the sender until something may be ready, at most {@code ms}. */
+  void awaitWork(long ms) throws InterruptedException {
+    lock.lock();
+    try {
+      changed.await(ms, TimeUnit.MILLISECONDS);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void beginFlush() {
+    lock.lock();
+    try {
+      flushesInProgress++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void endFlush() {
+    lock.lock();
+    try {
+      flushesInProgress--;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void close() {
+    lock.lock();
+    try {
+      closing = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean isEmpty() {
+    lock.lock();
+    try {
+      return queues.isEmpty() && inFlight.isEmpty();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Fails every batch still queued (the producer closes without waiting). */
+  void abortAll(RuntimeException e) {
+    lock.lock();
+    try {
+      for (ArrayDeque<ProducerBatch> q : queues.values()) {
+        for (ProducerBatch b : q) {
+          b.fail(e);
+          usedBytes -= b.reservedBytes;
+        }
+      }
+      queues.clear();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+}

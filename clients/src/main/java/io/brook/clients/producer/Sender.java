@@ -1,0 +1,244 @@
+package io.brook.clients.producer;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.brook.clients.internals.ChannelPool;
+import io.brook.clients.internals.MetadataCache;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.proto.errors.WireErrors;
+import io.brook.proto.v1.Acks;
+import io.brook.proto.v1.BrokerEndpoint;
+import io.brook.proto.v1.BrokerServiceGrpc;
+import io.brook.proto.v1.ProduceRequest;
+import io.brook.proto.v1.ProduceResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The producer's I/O thread. Drains ready batches from the {@link RecordAccumulator}, sends each
+ * to its partition's leader on one pipelined {@code ProduceStream} per broker, and settles it when
+ * the answer comes: success completes the records' futures with their offsets; a retriable error
+ * (not the leader, no leader, broker gone) puts the batch back ahead of younger batches of its
+ * partition and refreshes metadata; anything else, or running past {@code delivery.timeout.ms},
+ * fails the futures.
+ *
+ * <p>Threading: the loop runs on this thread only; answers arrive on gRPC threads and only touch
+ * the accumulator (thread-safe) and the per-stream map of outstanding batches (concurrent).
+ */
+final class Sender implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Sender.class);
+
+  private final ProducerConfig config;
+  private final RecordAccumulator accumulator;
+  private final MetadataCache metadata;
+  private final ChannelPool channels;
+  private final Map<String, BrokerStream> streams = new ConcurrentHashMap<>();
+  private final Set<String> topicsToRefresh = ConcurrentHashMap.newKeySet();
+  private final AtomicLong correlation = new AtomicLong();
+  private volatile boolean running = true;
+  private volatile boolean forceClose;
+
+  Sender(ProducerConfig config, RecordAccumulator accumulator, MetadataCache metadata, ChannelPool channels) {
+    this.config = config;
+    this.accumulator = accumulator;
+    this.metadata = metadata;
+    this.channels = channels;
+  }
+
+  @Override
+  public void run() {
+    long[] sleep = new long[1];
+    while (running || (!forceClose && !accumulator.isEmpty())) {
+      try {
+        refreshMetadataIfAsked();
+        long now = System.currentTimeMillis();
+        List<ProducerBatch> ready = accumulator.drain(now, sleep);
+        for (ProducerBatch b : ready) {
+          send(b, now);
+        }
+        if (ready.isEmpty()) {
+          accumulator.awaitWork(sleep[0]);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      } catch (RuntimeException e) {
+        log.error("producer sender loop error", e);
+      }
+    }
+    streams.values().forEach(BrokerStream::close);
+  }
+
+  void initiateClose(boolean force) {
+    forceClose = force;
+    running = false;
+    accumulator.close();
+  }
+
+  private void refreshMetadataIfAsked() {
+    if (topicsToRefresh.isEmpty()) {
+      return;
+    }
+    List<String> topics = new ArrayList<>(topicsToRefresh);
+    topicsToRefresh.clear();
+    try {
+      metadata.refresh(topics);
+    } catch (BrookException e) {
+      log.debug("metadata refresh failed: {}", e.getMessage());
+    }
+  }
+
+  private void send(ProducerBatch batch, long now) {
+    if (now - batch.createdMs > config.deliveryTimeoutMs()) {
+      expire(batch);
+      return;
+    }
+    Optional<BrokerEndpoint> leader = metadata.snapshot().leader(batch.tp.topic(), batch.tp.partition());
+    if (leader.isEmpty()) {
+      topicsToRefresh.add(batch.tp.topic());
+      retryLater(batch);
+      return;
+    }
+    BrokerEndpoint b = leader.get();
+    String address = b.getHost() + ":" + b.getPort();
+    BrokerStream stream = streams.computeIfAbsent(address, BrokerStream::new);
+    batch.attempts++;
+    stream.send(batch);
+  }
+
+  private void retryLater(ProducerBatch batch) {
+    if (System.currentTimeMillis() - batch.createdMs > config.deliveryTimeoutMs()) {
+      expire(batch);
+      return;
+    }
+    batch.attempts = Math.max(batch.attempts, 1);
+    accumulator.requeue(batch);
+    try {
+      Thread.sleep(Math.min(100L * batch.attempts, 1000L)); // backoff, on the sender thread only
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void expire(ProducerBatch batch) {
+    batch.fail(new BrookException(ErrorCode.REQUEST_TIMED_OUT, "batch for " + batch.tp + " not acknowledged within delivery.timeout.ms="
+        + config.deliveryTimeoutMs() + " (" + batch.attempts + " attempts)"));
+    accumulator.release(batch);
+  }
+
+  /** Settles a batch with the outcome of one attempt (called on gRPC threads). */
+  private void onOutcome(ProducerBatch batch, ProduceResponse response, BrookException error) {
+    if (error == null) {
+      batch.complete(response.getBaseOffset());
+      accumulator.release(batch);
+      return;
+    }
+    boolean timedOut = System.currentTimeMillis() - batch.createdMs > config.deliveryTimeoutMs();
+    if (error.retriable() && !timedOut) {
+      log.debug("retrying batch for {} after {}", batch.tp, error.toString());
+      topicsToRefresh.add(batch.tp.topic());
+      accumulator.requeue(batch);
+    } else {
+      batch.fail(error);
+      accumulator.release(batch);
+    }
+  }
+
+  /** One pipelined produce stream to one broker, with the batches it has not answered yet. */
+  private final class BrokerStream implements StreamObserver<ProduceResponse> {
+    private final String address;
+    private final Map<Long, ProducerBatch> outstanding = new ConcurrentHashMap<>();
+    private StreamObserver<ProduceRequest> requests;
+
+    BrokerStream(String address) {
+      this.address = address;
+    }
+
+    synchronized void send(ProducerBatch batch) {
+      if (requests == null) {
+        requests = BrokerServiceGrpc.newStub(channels.get(address)).produceStream(this);
+      }
+      long id = correlation.incrementAndGet();
+      ProduceRequest req = ProduceRequest.newBuilder()
+          .setTopic(batch.tp.topic())
+          .setPartition(batch.tp.partition())
+          .setAcks(config.acks())
+          .setTimeoutMs((int) config.requestTimeoutMs())
+          .setRecordBatches(UnsafeByteOperations.unsafeWrap(batch.close()))
+          .setCorrelationId(id)
+          .build();
+      if (config.acks() != Acks.ACKS_NONE) {
+        outstanding.put(id, batch);
+      }
+      try {
+        requests.onNext(req);
+      } catch (RuntimeException e) {
+        outstanding.remove(id);
+        onOutcome(batch, null, WireErrors.toException(e));
+        return;
+      }
+      if (config.acks() == Acks.ACKS_NONE) {
+        batch.complete(-1);
+        accumulator.release(batch);
+      }
+    }
+
+    @Override
+    public void onNext(ProduceResponse r) {
+      ProducerBatch batch = outstanding.remove(r.getCorrelationId());
+      if (batch == null) {
+        return;
+      }
+      if (r.hasError() && r.getError().getCode() != ErrorCode.ERROR_CODE_UNSPECIFIED) {
+        onOutcome(batch, r, BrookException.fromDetail(r.getError()));
+      } else {
+        onOutcome(batch, r, null);
+      }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      BrookException e = WireErrors.toException(t);
+      BrookException retriable = e.retriable() ? e
+          : new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, "produce stream to " + address + " failed: " + e.getMessage());
+      reset(retriable);
+    }
+
+    @Override
+    public void onCompleted() {
+      reset(new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, "produce stream to " + address + " closed by the broker"));
+    }
+
+    /** The stream is gone: every unanswered batch goes back for another attempt, in order. */
+    private void reset(BrookException cause) {
+      synchronized (this) {
+        requests = null;
+      }
+      Map<Long, ProducerBatch> pending = new HashMap<>(outstanding);
+      outstanding.clear();
+      pending.entrySet().stream()
+          .sorted(Map.Entry.comparingByKey())
+          .forEach(e -> onOutcome(e.getValue(), null, cause));
+    }
+
+    synchronized void close() {
+      if (requests != null) {
+        try {
+          requests.onCompleted();
+        } catch (RuntimeException ignored) {
+          // already broken
+        }
+        requests = null;
+      }
+    }
+  }
+}
