@@ -1,5 +1,11 @@
 package io.brook.launcher;
 
+import io.brook.clients.cli.ClusterCommand;
+import io.brook.clients.cli.ConsumeCommand;
+import io.brook.clients.cli.ProduceCommand;
+import io.brook.clients.cli.TopicsCommand;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,7 +18,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
-    subcommands = {PerfCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        ClusterCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -26,12 +33,24 @@ public final class Brook implements Runnable {
     System.exit(commandLine().execute(args));
   }
 
+  /** One line for the user: what went wrong, without a stack trace. */
+  static String describe(Throwable ex) {
+    if (ex instanceof BrookException be) {
+      String where = be.leaderHint().isEmpty() ? "" : " (leader: " + be.leaderHint() + ")";
+      String hint = be.code() == ErrorCode.LEADER_NOT_AVAILABLE || be.code() == ErrorCode.REQUEST_TIMED_OUT
+          ? " — is a Brook server running at the bootstrap server?" : "";
+      return be.getMessage() + " [" + be.code() + "]" + where + hint;
+    }
+    return ex.getMessage() == null ? ex.toString() : ex.getMessage();
+  }
+
   /** The configured command line; tests drive it without exiting the JVM. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Brook());
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
-          commandLine.getErr().println("error: " + ex.getMessage());
+          commandLine.getErr().println("error: " + describe(ex));
+          commandLine.getErr().flush();
           return 1;
         });
     return cl;

@@ -373,6 +373,20 @@ public final class Log implements AutoCloseable {
     }
   }
 
+  /**
+   * Raises the high watermark to {@code hw} (clamped to the log) if that is higher; never lowers
+   * it, so concurrent callers with different views cannot move it backwards. Returns it.
+   */
+  public long maybeIncrementHighWatermark(long hw) {
+    synchronized (lock) {
+      long next = clamp(hw);
+      if (next > highWatermark) {
+        highWatermark = next;
+      }
+      return highWatermark;
+    }
+  }
+
   private long clamp(long hw) {
     return Math.max(logStartOffset, Math.min(hw, logEndOffset));
   }

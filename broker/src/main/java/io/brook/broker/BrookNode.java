@@ -1,0 +1,204 @@
+package io.brook.broker;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.brook.broker.api.AdminGrpcService;
+import io.brook.broker.api.BrokerGrpcService;
+import io.brook.broker.config.NodeConfig;
+import io.brook.broker.partition.PartitionHost;
+import io.brook.metadata.client.BrokerIdentity;
+import io.brook.metadata.client.MetadataClient;
+import io.brook.metadata.client.MetadataClientConfig;
+import io.brook.metadata.quorum.MetadataQuorumNode;
+import io.brook.storage.Time;
+import io.brook.storage.log.LogConfig;
+import io.brook.storage.log.LogStore;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Brook node: a controller (a voter of the metadata quorum), a broker (hosts partitions,
+ * serves clients), or both. Everything listens on the node's gRPC port except the Ratis quorum
+ * (its own port) and the HTTP endpoints.
+ *
+ * <p>Start order: the quorum (controllers), the log store, the gRPC server, then the broker's
+ * metadata client, which registers the broker, heartbeats, and feeds metadata images to the
+ * {@link PartitionHost}. {@link #close()} runs it backwards: the broker deregisters first
+ * (controlled shutdown), then servers stop, logs flush, the quorum stops.
+ */
+public final class BrookNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BrookNode.class);
+
+  private final NodeConfig config;
+  private final ScheduledExecutorService timer;
+  private MetadataQuorumNode quorum;
+  private LogStore logStore;
+  private PartitionHost host;
+  private MetadataClient metadata;
+  private Server grpc;
+  private HttpServer http;
+  private HealthStatusManager health;
+  private volatile boolean closed;
+
+  private BrookNode(NodeConfig config) {
+    this.config = config;
+    this.timer = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "brook-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public static BrookNode start(NodeConfig config) throws IOException {
+    BrookNode node = new BrookNode(config);
+    try {
+      node.startAll();
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  private void startAll() throws IOException {
+    long t0 = System.nanoTime();
+    if (config.isController()) {
+      quorum = MetadataQuorumNode.start(config.quorumConfig(), io.brook.metadata.time.Time.SYSTEM);
+    }
+    NettyServerBuilder server = NettyServerBuilder
+        .forAddress(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), config.get(NodeConfig.GRPC_PORT)))
+        .maxInboundMessageSize(64 * 1024 * 1024);
+    health = new HealthStatusManager();
+    server.addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance());
+    if (quorum != null) {
+      server.addService(quorum.grpcService());
+    }
+    if (config.isBroker()) {
+      logStore = LogStore.open(config.dataDir().resolve("logs"), Time.SYSTEM, tp -> LogConfig.DEFAULT);
+      logStore.startBackgroundDuties(LogStore.Intervals.DEFAULT);
+      host = new PartitionHost(config.nodeId(), logStore, timer);
+      metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
+          .withHeartbeatIntervalMs(config.quorumConfig().heartbeatIntervalMs()), io.brook.metadata.time.Time.SYSTEM);
+      metadata.addImageListener(host::onImage);
+      host.onImage(metadata.image());
+      server.addService(new BrokerGrpcService(host, ""));
+      server.addService(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
+          config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR)));
+    }
+    grpc = server.build().start();
+    if (metadata != null) {
+      metadata.registerBroker(new BrokerIdentity(config.nodeId(), config.get(NodeConfig.ADVERTISED_HOST),
+          Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""));
+    }
+    startHttp();
+    health.setStatus("", ServingStatus.SERVING);
+    log.info("Brook node {} started in {} ms: roles {}, gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
+        config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
+        config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
+        http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
+  }
+
+  private void startHttp() throws IOException {
+    int port = config.get(NodeConfig.HTTP_PORT);
+    if (port == 0) {
+      return;
+    }
+    http = HttpServer.create(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), port), 16);
+    http.createContext("/health", ex -> respond(ex, 200, "ok\n"));
+    http.createContext("/ready", ex -> {
+      boolean ready = isReady();
+      respond(ex, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
+    });
+    http.start();
+  }
+
+  private static void respond(HttpExchange ex, int code, String body) throws IOException {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(code, b.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(b);
+    }
+  }
+
+  /**
+   * Ready to serve: a broker once it is registered and unfenced (its metadata caught up); a
+   * controller-only node once the quorum has a leader.
+   */
+  public boolean isReady() {
+    if (closed) {
+      return false;
+    }
+    if (metadata != null) {
+      return !metadata.isFenced() && host.image().appliedIndex() > 0;
+    }
+    return quorum != null && quorum.leaderId() >= 0;
+  }
+
+  public int grpcPort() {
+    return grpc.getPort();
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public PartitionHost partitionHost() {
+    return host;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (health != null) {
+      health.enterTerminalState();
+    }
+    closeQuietly("metadata client", metadata);
+    if (grpc != null) {
+      grpc.shutdown();
+      try {
+        if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+          grpc.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        grpc.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (http != null) {
+      http.stop(0);
+    }
+    closeQuietly("partitions", host);
+    closeQuietly("log store", logStore);
+    closeQuietly("metadata quorum", quorum);
+    timer.shutdownNow();
+    log.info("Brook node {} stopped", config.nodeId());
+  }
+
+  private static void closeQuietly(String what, AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("closing {} failed: {}", what, e.toString());
+    }
+  }
+}

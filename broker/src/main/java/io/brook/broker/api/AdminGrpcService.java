@@ -1,0 +1,164 @@
+package io.brook.broker.api;
+
+import io.brook.broker.partition.PartitionHost;
+import io.brook.metadata.client.MetadataClient;
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.image.TopicImage;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.proto.errors.WireErrors;
+import io.brook.proto.metadata.v1.CreatableTopic;
+import io.brook.proto.metadata.v1.CreateTopicsRequest;
+import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.DescribeQuorumResponse;
+import io.brook.proto.metadata.v1.QuorumVoter;
+import io.brook.proto.v1.AdminServiceGrpc;
+import io.brook.proto.v1.AlterTopicConfigRequest;
+import io.brook.proto.v1.AlterTopicConfigResponse;
+import io.brook.proto.v1.CreatePartitionsRequest;
+import io.brook.proto.v1.CreatePartitionsResponse;
+import io.brook.proto.v1.CreateTopicRequest;
+import io.brook.proto.v1.CreateTopicResponse;
+import io.brook.proto.v1.DeleteTopicRequest;
+import io.brook.proto.v1.DeleteTopicResponse;
+import io.brook.proto.v1.DescribeClusterRequest;
+import io.brook.proto.v1.DescribeClusterResponse;
+import io.brook.proto.v1.DescribeTopicRequest;
+import io.brook.proto.v1.DescribeTopicResponse;
+import io.brook.proto.v1.ListTopicsRequest;
+import io.brook.proto.v1.ListTopicsResponse;
+import io.brook.proto.v1.Voter;
+import io.brook.storage.TopicPartition;
+import io.brook.storage.log.LogConfig;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+
+/**
+ * The admin API of a broker. Topic changes go to the active controller through the node's
+ * {@link MetadataClient} and are answered once this broker's own metadata shows them, so a client
+ * that creates a topic and then produces to it finds it. Reads answer from the local image.
+ *
+ * <p>Threading: stateless; blocking calls run on gRPC's executor threads.
+ */
+public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBase {
+  private static final Duration PROPAGATION_TIMEOUT = Duration.ofSeconds(15);
+
+  private final PartitionHost host;
+  private final MetadataClient metadata;
+  private final String clusterId;
+  private final int defaultPartitions;
+  private final int defaultReplicationFactor;
+
+  public AdminGrpcService(PartitionHost host, MetadataClient metadata, String clusterId, int defaultPartitions,
+      int defaultReplicationFactor) {
+    this.host = host;
+    this.metadata = metadata;
+    this.clusterId = clusterId;
+    this.defaultPartitions = defaultPartitions;
+    this.defaultReplicationFactor = defaultReplicationFactor;
+  }
+
+  private static <T> void answer(StreamObserver<T> out, Callable<T> body) {
+    T result;
+    try {
+      result = body.call();
+    } catch (Exception e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+      return;
+    }
+    out.onNext(result);
+    out.onCompleted();
+  }
+
+  @Override
+  public void createTopic(CreateTopicRequest req, StreamObserver<CreateTopicResponse> out) {
+    answer(out, () -> {
+      String problem = TopicPartition.topicNameProblem(req.getName());
+      if (problem != null) {
+        throw new BrookException(ErrorCode.INVALID_REQUEST, problem);
+      }
+      int partitions = req.getPartitions() > 0 ? req.getPartitions() : defaultPartitions;
+      int rf = req.getReplicationFactor() > 0 ? req.getReplicationFactor() : defaultReplicationFactor;
+      if (req.getPartitions() < 0) {
+        throw new BrookException(ErrorCode.INVALID_PARTITIONS, "partitions must be positive, got " + req.getPartitions());
+      }
+      if (req.getReplicationFactor() < 0) {
+        throw new BrookException(ErrorCode.INVALID_REPLICATION_FACTOR, "replication factor must be positive, got " + req.getReplicationFactor());
+      }
+      LogConfig.from(req.getConfigsMap()); // INVALID_CONFIG naming the key, before anything is written
+      metadata.createTopics(CreateTopicsRequest.newBuilder().setValidateOnly(req.getValidateOnly())
+          .addTopics(CreatableTopic.newBuilder().setName(req.getName()).setPartitions(partitions)
+              .setReplicationFactor(rf).putAllConfigs(req.getConfigsMap()))
+          .build());
+      if (req.getValidateOnly()) {
+        return CreateTopicResponse.getDefaultInstance();
+      }
+      TopicImage t = awaitLocal(img -> img.topicByName(req.getName()).isPresent()).topicByName(req.getName()).orElseThrow();
+      return CreateTopicResponse.newBuilder().setTopic(MetadataViews.topic(t)).build();
+    });
+  }
+
+  @Override
+  public void deleteTopic(DeleteTopicRequest req, StreamObserver<DeleteTopicResponse> out) {
+    answer(out, () -> {
+      metadata.deleteTopics(DeleteTopicsRequest.newBuilder().addNames(req.getName()).build());
+      awaitLocal(img -> img.topicByName(req.getName()).isEmpty());
+      return DeleteTopicResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void listTopics(ListTopicsRequest req, StreamObserver<ListTopicsResponse> out) {
+    answer(out, () -> ListTopicsResponse.newBuilder()
+        .addAllNames(MetadataViews.topicNames(host.image(), req.getIncludeInternal())).build());
+  }
+
+  @Override
+  public void describeTopic(DescribeTopicRequest req, StreamObserver<DescribeTopicResponse> out) {
+    answer(out, () -> {
+      TopicImage t = host.image().topicByName(req.getName()).orElseThrow(() ->
+          new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
+      return DescribeTopicResponse.newBuilder().setTopic(MetadataViews.topic(t))
+          .putAllConfigs(LogConfig.DEFINITION.parse(t.configs()).asStrings()).putAllOverrides(t.configs()).build();
+    });
+  }
+
+  @Override
+  public void createPartitions(CreatePartitionsRequest req, StreamObserver<CreatePartitionsResponse> out) {
+    answer(out, () -> {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "adding partitions is not supported yet");
+    });
+  }
+
+  @Override
+  public void alterTopicConfig(AlterTopicConfigRequest req, StreamObserver<AlterTopicConfigResponse> out) {
+    answer(out, () -> {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "altering topic configs is not supported yet");
+    });
+  }
+
+  @Override
+  public void describeCluster(DescribeClusterRequest req, StreamObserver<DescribeClusterResponse> out) {
+    answer(out, () -> {
+      DescribeQuorumResponse q = metadata.describeQuorum();
+      DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId(clusterId)
+          .setLeaderId(q.getLeaderId()).setTerm(q.getTerm()).setCommitIndex(q.getCommitIndex());
+      for (QuorumVoter v : q.getVotersList()) {
+        b.addVoters(Voter.newBuilder().setId(v.getId()).setAddress(v.getRaftAddress()));
+      }
+      host.image().brokers().values().forEach(r -> b.addBrokers(MetadataViews.broker(r)));
+      return b.build();
+    });
+  }
+
+  private MetadataImage awaitLocal(Predicate<MetadataImage> condition) throws InterruptedException {
+    MetadataImage image = host.awaitImage(condition, PROPAGATION_TIMEOUT.toMillis());
+    if (image == null) {
+      throw new BrookException(ErrorCode.REQUEST_TIMED_OUT, "the change committed but did not reach this broker within "
+          + PROPAGATION_TIMEOUT.toSeconds() + " s");
+    }
+    return image;
+  }
+}

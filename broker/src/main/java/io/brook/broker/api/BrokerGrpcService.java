@@ -1,0 +1,263 @@
+package io.brook.broker.api;
+
+import com.google.protobuf.UnsafeByteOperations;
+import io.brook.broker.partition.Partition;
+import io.brook.broker.partition.PartitionHost;
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.image.TopicImage;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.proto.errors.WireErrors;
+import io.brook.proto.v1.Acks;
+import io.brook.proto.v1.BrokerServiceGrpc;
+import io.brook.proto.v1.ConsumeRequest;
+import io.brook.proto.v1.FetchRequest;
+import io.brook.proto.v1.FetchResponse;
+import io.brook.proto.v1.ListOffsetsRequest;
+import io.brook.proto.v1.ListOffsetsResponse;
+import io.brook.proto.v1.MetadataRequest;
+import io.brook.proto.v1.MetadataResponse;
+import io.brook.proto.v1.ProduceRequest;
+import io.brook.proto.v1.ProduceResponse;
+import io.brook.proto.v1.RecordFormat;
+import io.brook.proto.v1.TopicMetadata;
+import io.brook.storage.OffsetOutOfRangeException;
+import io.brook.storage.log.Log;
+import io.brook.storage.log.LogAppendInfo;
+import io.brook.storage.log.LogReadResult;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The client API of a broker: produce (unary and pipelined stream), long-poll fetch, a
+ * flow-controlled consume stream, list offsets and metadata. Produce goes to the partition leader
+ * only; reads return committed records only (below the high watermark). Failures end the call with
+ * a gRPC status carrying an {@code ErrorDetail}; on {@code ProduceStream} a failed request gets a
+ * response with {@code error} set instead, so the stream goes on.
+ *
+ * <p>Threading: stateless; every call runs on gRPC threads and on completions of the partitions'
+ * high-watermark waiters.
+ */
+public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImplBase {
+  private static final int DEFAULT_MAX_BYTES = 1024 * 1024;
+  private static final int DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
+
+  private final PartitionHost host;
+  private final String clusterId;
+
+  public BrokerGrpcService(PartitionHost host, String clusterId) {
+    this.host = host;
+    this.clusterId = clusterId;
+  }
+
+  // ------------------------------------------------------------------ produce
+
+  @Override
+  public void produce(ProduceRequest request, StreamObserver<ProduceResponse> out) {
+    CompletableFuture<ProduceResponse> result;
+    try {
+      result = handleProduce(request);
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+      return;
+    }
+    result.whenComplete((r, e) -> {
+      if (e != null) {
+        out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+      } else {
+        out.onNext(r);
+        out.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> out) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(ProduceRequest request) {
+        CompletableFuture<ProduceResponse> result;
+        try {
+          result = handleProduce(request);
+        } catch (RuntimeException e) {
+          result = CompletableFuture.failedFuture(e);
+        }
+        if (request.getAcks() == Acks.ACKS_NONE) {
+          return; // acks=0: the producer does not wait for an answer
+        }
+        result.whenComplete((r, e) -> {
+          ProduceResponse response = e == null ? r : ProduceResponse.newBuilder()
+              .setTopic(request.getTopic()).setPartition(request.getPartition()).setBaseOffset(-1)
+              .setCorrelationId(request.getCorrelationId()).setError(Errors.toBrook(e).toDetail()).build();
+          synchronized (out) {
+            try {
+              out.onNext(response);
+            } catch (RuntimeException ignored) {
+              // the client went away
+            }
+          }
+        });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // the client went away; nothing to answer
+      }
+
+      @Override
+      public void onCompleted() {
+        synchronized (out) {
+          out.onCompleted();
+        }
+      }
+    };
+  }
+
+  private CompletableFuture<ProduceResponse> handleProduce(ProduceRequest req) {
+    Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+    ByteBuffer batches = switch (req.getDataCase()) {
+      case RECORD_BATCHES -> ByteBuffer.wrap(req.getRecordBatches().toByteArray());
+      case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis());
+      default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
+    };
+    LogAppendInfo info = p.appendAsLeader(batches);
+    ProduceResponse.Builder response = ProduceResponse.newBuilder()
+        .setTopic(req.getTopic()).setPartition(req.getPartition()).setBaseOffset(info.firstOffset())
+        .setLogAppendTimeMs(-1).setLogStartOffset(p.log().logStartOffset())
+        .setCorrelationId(req.getCorrelationId()).setRecordCount(info.recordCount());
+    if (req.getAcks() == Acks.ACKS_NONE || req.getAcks() == Acks.ACKS_LEADER) {
+      return CompletableFuture.completedFuture(response.build());
+    }
+    long timeoutMs = req.getTimeoutMs() > 0 ? req.getTimeoutMs() : DEFAULT_PRODUCE_TIMEOUT_MS;
+    long needed = info.lastOffset() + 1;
+    return p.awaitHighWatermark(needed, timeoutMs).thenApply(reached -> {
+      if (p.log().highWatermark() >= needed) {
+        return response.build();
+      }
+      if (!p.isLeader()) {
+        throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            "leadership of " + p.topicPartition() + " moved before the records were replicated; they may or may not be kept");
+      }
+      throw new BrookException(ErrorCode.REQUEST_TIMED_OUT,
+          "records of " + p.topicPartition() + " not replicated to the in-sync replicas within " + timeoutMs + " ms");
+    });
+  }
+
+  // ------------------------------------------------------------------ fetch
+
+  @Override
+  public void fetch(FetchRequest req, StreamObserver<FetchResponse> out) {
+    try {
+      Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+      checkFetchOffset(p.log(), req.getOffset());
+      int maxBytes = req.getMaxBytes() > 0 ? req.getMaxBytes() : DEFAULT_MAX_BYTES;
+      FetchResponse now = read(p, req.getTopic(), req.getPartition(), req.getOffset(), maxBytes, req.getFormat());
+      if (hasData(now) || req.getMaxWaitMs() <= 0) {
+        out.onNext(now);
+        out.onCompleted();
+        return;
+      }
+      // Long poll: wait for the high watermark to pass the requested offset.
+      p.awaitHighWatermark(req.getOffset() + 1, req.getMaxWaitMs()).whenComplete((reached, e) -> {
+        try {
+          out.onNext(read(p, req.getTopic(), req.getPartition(), req.getOffset(), maxBytes, req.getFormat()));
+          out.onCompleted();
+        } catch (RuntimeException ex) {
+          out.onError(WireErrors.toStatus(Errors.toBrook(ex).toDetail()));
+        }
+      });
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
+  }
+
+  /** A fetch may start anywhere in [log start, log end]; beyond is out of range. */
+  private static void checkFetchOffset(Log log, long offset) {
+    if (offset < log.logStartOffset() || offset > log.logEndOffset()) {
+      throw new OffsetOutOfRangeException(offset, log.logStartOffset(), log.logEndOffset());
+    }
+  }
+
+  private static boolean hasData(FetchResponse r) {
+    return !r.getRecordBatches().isEmpty() || r.getRecordsCount() > 0;
+  }
+
+  private FetchResponse read(Partition p, String topic, int partition, long offset, int maxBytes, RecordFormat format) {
+    if (!p.isLeader()) {
+      host.leaderPartition(topic, partition); // throws NOT_LEADER naming the new leader
+    }
+    Log log = p.log();
+    LogReadResult r = offset >= log.highWatermark()
+        ? new LogReadResult(ByteBuffer.allocate(0), log.highWatermark(), log.logStartOffset(), log.logEndOffset())
+        : p.readCommitted(offset, maxBytes);
+    FetchResponse.Builder b = FetchResponse.newBuilder().setTopic(topic).setPartition(partition)
+        .setHighWatermark(r.highWatermark()).setLogStartOffset(r.logStartOffset()).setLogEndOffset(r.logEndOffset())
+        .setNextOffset(RecordConversions.nextOffset(r.records().duplicate(), offset));
+    if (format == RecordFormat.RECORD_FORMAT_BATCHES) {
+      b.setRecordBatches(UnsafeByteOperations.unsafeWrap(r.records()));
+    } else {
+      b.addAllRecords(RecordConversions.toRecords(r.records(), offset));
+    }
+    return b.build();
+  }
+
+  @Override
+  public void consume(ConsumeRequest req, StreamObserver<FetchResponse> out) {
+    try {
+      Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+      checkFetchOffset(p.log(), req.getOffset());
+      int maxBytes = req.getMaxBytes() > 0 ? req.getMaxBytes() : DEFAULT_MAX_BYTES;
+      new ConsumeSession((ServerCallStreamObserver<FetchResponse>) out, p, req.getOffset(), maxBytes, req.getFormat(),
+          (offset) -> read(p, req.getTopic(), req.getPartition(), offset, maxBytes, req.getFormat())).start();
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
+  }
+
+  // ------------------------------------------------------------------ offsets and metadata
+
+  @Override
+  public void listOffsets(ListOffsetsRequest req, StreamObserver<ListOffsetsResponse> out) {
+    try {
+      Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+      Log log = p.log();
+      ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setLeaderEpoch(p.registration().leaderEpoch());
+      switch (req.getSpec()) {
+        case OFFSET_SPEC_EARLIEST -> b.setOffset(log.logStartOffset());
+        case OFFSET_SPEC_TIMESTAMP -> {
+          OptionalLong o = log.offsetForTimestamp(req.getTimestampMs());
+          b.setOffset(o.isPresent() && o.getAsLong() < log.highWatermark() ? o.getAsLong() : -1)
+              .setTimestampMs(req.getTimestampMs());
+        }
+        default -> b.setOffset(log.highWatermark());
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
+  }
+
+  @Override
+  public void metadata(MetadataRequest req, StreamObserver<MetadataResponse> out) {
+    MetadataImage image = host.image();
+    MetadataResponse.Builder b = MetadataResponse.newBuilder().setClusterId(clusterId).setControllerId(-1);
+    image.brokers().values().forEach(r -> b.addBrokers(MetadataViews.broker(r)));
+    if (req.getTopicsCount() == 0) {
+      image.topicsById().values().stream().sorted((x, y) -> x.name().compareTo(y.name()))
+          .forEach(t -> b.addTopics(MetadataViews.topic(t)));
+    } else {
+      for (String name : req.getTopicsList()) {
+        TopicImage t = image.topicByName(name).orElse(null);
+        b.addTopics(t != null ? MetadataViews.topic(t) : TopicMetadata.newBuilder().setName(name)
+            .setError(new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist").toDetail())
+            .build());
+      }
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+}

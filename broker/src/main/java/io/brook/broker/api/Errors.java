@@ -1,0 +1,55 @@
+package io.brook.broker.api;
+
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.storage.CorruptRecordException;
+import io.brook.storage.InvalidRecordException;
+import io.brook.storage.OffsetOutOfRangeException;
+import io.brook.storage.RecordTooLargeException;
+import io.brook.storage.StorageIOException;
+import io.brook.storage.config.ConfigException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps what the storage engine and the metadata layer throw to Brook's wire error codes. */
+final class Errors {
+  private static final Logger log = LoggerFactory.getLogger(Errors.class);
+
+  private Errors() {}
+
+  static BrookException toBrook(Throwable t) {
+    Throwable c = t;
+    while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof BrookException be) {
+      return be;
+    }
+    if (c instanceof CorruptRecordException) {
+      return new BrookException(ErrorCode.CORRUPT_RECORD, c.getMessage());
+    }
+    if (c instanceof RecordTooLargeException) {
+      return new BrookException(ErrorCode.RECORD_TOO_LARGE, c.getMessage());
+    }
+    if (c instanceof InvalidRecordException) {
+      return new BrookException(ErrorCode.INVALID_REQUEST, c.getMessage());
+    }
+    if (c instanceof OffsetOutOfRangeException) {
+      return new BrookException(ErrorCode.OFFSET_OUT_OF_RANGE, c.getMessage());
+    }
+    if (c instanceof ConfigException) {
+      return new BrookException(ErrorCode.INVALID_CONFIG, c.getMessage());
+    }
+    if (c instanceof StorageIOException) {
+      log.error("storage failure", c);
+      return new BrookException(ErrorCode.STORAGE_ERROR, c.getMessage());
+    }
+    if (c instanceof IllegalArgumentException) {
+      return new BrookException(ErrorCode.INVALID_REQUEST, c.getMessage());
+    }
+    log.error("unexpected failure serving a request", c);
+    return new BrookException(ErrorCode.UNKNOWN_SERVER_ERROR, String.valueOf(c));
+  }
+}

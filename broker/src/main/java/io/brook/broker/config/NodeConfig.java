@@ -1,0 +1,204 @@
+package io.brook.broker.config;
+
+import static io.brook.storage.config.ConfigDef.Check.atLeast;
+import static io.brook.storage.config.ConfigDef.Check.between;
+import static io.brook.storage.config.ConfigDef.Check.subsetOf;
+
+import io.brook.metadata.config.ConfigKey;
+import io.brook.metadata.config.QuorumConfig;
+import io.brook.storage.config.ConfigDef;
+import io.brook.storage.config.ConfigDef.Key;
+import io.brook.storage.config.ConfigDef.Type;
+import io.brook.storage.config.ConfigException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The settings of one node: a properties file, every key overridable by an environment variable
+ * named {@code BROOK_} + the key upper-cased with dots as underscores ({@code node.id} ->
+ * {@code BROOK_NODE_ID}). Environment beats file beats default. Unknown keys are rejected. The
+ * metadata quorum's keys ({@link QuorumConfig#KEYS}) are part of the set and passed on to it.
+ * Immutable.
+ */
+public final class NodeConfig {
+  private static final ConfigDef.Builder B = ConfigDef.builder();
+
+  public static final Key<List<String>> PROCESS_ROLES = B.define("process.roles", Type.LIST, List.of("broker", "controller"),
+      subsetOf("broker", "controller"), "Roles of this node: broker (hosts partitions, serves clients), controller (votes in the metadata quorum), or both.");
+  public static final Key<String> LISTEN_HOST = B.define("listen.host", Type.STRING, "0.0.0.0", ConfigDef.Check.any(),
+      "Address the gRPC and HTTP servers bind to.");
+  public static final Key<String> ADVERTISED_HOST = B.define("advertised.host", Type.STRING, "localhost", ConfigDef.Check.any(),
+      "Host name clients and other brokers use to reach this node (published in the metadata).");
+  public static final Key<Integer> GRPC_PORT = B.define("grpc.port", Type.INT, 9092, between(1, 65535),
+      "Port of the gRPC API: clients, admin, replication, and the controller API on controller nodes.");
+  public static final Key<Integer> QUORUM_PORT = B.define("quorum.port", Type.INT, 9093, between(1, 65535),
+      "Port of the Ratis metadata quorum on controller nodes; must match this node's entry in controller.quorum.voters.");
+  public static final Key<Integer> HTTP_PORT = B.define("http.port", Type.INT, 8080, between(0, 65535),
+      "Port of the HTTP server (/health, /ready, /metrics); 0 disables it.");
+  public static final Key<String> CONTROLLER_ENDPOINTS = B.define("controller.endpoints", Type.STRING, "", ConfigDef.Check.any(),
+      "host:port of the controllers' gRPC APIs, comma-separated. Empty: the voters' hosts with this node's grpc.port.");
+  public static final Key<Integer> NUM_PARTITIONS = B.define("num.partitions", Type.INT, 1, atLeast(1),
+      "Partitions of a topic created without --partitions.");
+  public static final Key<Integer> DEFAULT_REPLICATION_FACTOR = B.define("default.replication.factor", Type.INT, 1, atLeast(1),
+      "Replicas per partition of a topic created without --replication-factor.");
+
+  /** Every node key, the quorum's included. */
+  public static final ConfigDef DEFINITION;
+
+  static {
+    for (ConfigKey k : QuorumConfig.KEYS) {
+      B.define(k.name(), Type.STRING, k.defaultValue() == null ? "" : k.defaultValue(), ConfigDef.Check.any(), k.doc());
+    }
+    DEFINITION = B.build();
+  }
+
+  private final ConfigDef.Values values;
+  private final Map<String, String> raw;
+
+  private NodeConfig(ConfigDef.Values values, Map<String, String> raw) {
+    this.values = values;
+    this.raw = raw;
+  }
+
+  /** Parses properties (already merged); unknown keys and bad values throw {@link ConfigException}. */
+  public static NodeConfig of(Map<String, String> props) {
+    ConfigDef.Values v = DEFINITION.parse(props);
+    NodeConfig c = new NodeConfig(v, Map.copyOf(v.asStrings()));
+    c.nodeId();
+    if (c.isController()) {
+      c.quorumConfig(); // validates the quorum's keys too
+    }
+    if (!c.isBroker() && !c.isController()) {
+      throw new ConfigException("process.roles must name broker, controller or both");
+    }
+    return c;
+  }
+
+  /**
+   * The file's properties (if a file is given) overlaid with {@code BROOK_*} variables from
+   * {@code env}. A {@code BROOK_*} variable that names no key is an error, like an unknown key.
+   */
+  public static NodeConfig load(Path file, Map<String, String> env) {
+    Map<String, String> props = new LinkedHashMap<>();
+    if (file != null) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(r);
+      } catch (IOException e) {
+        throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+      }
+      p.stringPropertyNames().forEach(k -> props.put(k, p.getProperty(k).trim()));
+    }
+    Map<String, String> byEnvName = new HashMap<>();
+    for (ConfigDef.Key<?> k : DEFINITION.keys()) {
+      byEnvName.put(envName(k.name()), k.name());
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      if (!e.getKey().startsWith("BROOK_") || NON_CONFIG_ENV.contains(e.getKey())) {
+        continue;
+      }
+      String key = byEnvName.get(e.getKey());
+      if (key == null) {
+        throw new ConfigException("environment variable " + e.getKey() + " names no configuration key");
+      }
+      props.put(key, e.getValue().trim());
+    }
+    return of(props);
+  }
+
+  /** BROOK_* variables that are not config keys (read by bin/brook and the CLI). */
+  private static final List<String> NON_CONFIG_ENV = List.of("BROOK_HEAP_OPTS", "BROOK_JVM_OPTS", "BROOK_NO_BUILD", "BROOK_LOG_LEVEL",
+      "BROOK_BOOTSTRAP_SERVER", "BROOK_CONFIG");
+
+  public static String envName(String key) {
+    return "BROOK_" + key.toUpperCase(Locale.ROOT).replace('.', '_');
+  }
+
+  public <T> T get(Key<T> key) {
+    return values.get(key);
+  }
+
+  public int nodeId() {
+    String v = raw.get(QuorumConfig.NODE_ID);
+    try {
+      int id = Integer.parseInt(v.trim());
+      if (id < 0) {
+        throw new NumberFormatException();
+      }
+      return id;
+    } catch (NumberFormatException e) {
+      throw new ConfigException("invalid value '" + v + "' for node.id: expected an int >= 0");
+    }
+  }
+
+  public Path dataDir() {
+    return Path.of(raw.get(QuorumConfig.DATA_DIR));
+  }
+
+  public boolean isBroker() {
+    return get(PROCESS_ROLES).contains("broker");
+  }
+
+  public boolean isController() {
+    return get(PROCESS_ROLES).contains("controller");
+  }
+
+  /** The quorum's settings, with this node's advertised controller endpoint filled in. */
+  public QuorumConfig quorumConfig() {
+    Map<String, String> q = new HashMap<>();
+    for (ConfigKey k : QuorumConfig.KEYS) {
+      String v = raw.get(k.name());
+      if (v != null && !v.isEmpty()) {
+        q.put(k.name(), v);
+      }
+    }
+    q.putIfAbsent(QuorumConfig.CONTROLLER_ADVERTISED_ENDPOINT, get(ADVERTISED_HOST) + ":" + get(GRPC_PORT));
+    if (!values.explicitKeys().contains(QuorumConfig.QUORUM_VOTERS)) {
+      // The one-node default: this node alone, at its own quorum port.
+      q.put(QuorumConfig.QUORUM_VOTERS, q.getOrDefault(QuorumConfig.NODE_ID, "1") + "@localhost:" + get(QUORUM_PORT));
+    }
+    QuorumConfig qc;
+    try {
+      qc = QuorumConfig.fromProperties(q);
+    } catch (RuntimeException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    if (isController()) {
+      if (qc.voters().stream().noneMatch(v -> v.id() == qc.nodeId())) {
+        throw new ConfigException("node.id " + qc.nodeId() + " is a controller but not one of controller.quorum.voters");
+      }
+      if (values.explicitKeys().contains(QUORUM_PORT.name()) && qc.ratisPort() != get(QUORUM_PORT)) {
+        throw new ConfigException("quorum.port " + get(QUORUM_PORT) + " differs from this node's voter entry port "
+            + qc.ratisPort() + " in controller.quorum.voters");
+      }
+    }
+    return qc;
+  }
+
+  /** Where brokers find the controller API: the explicit list, or the voters' hosts at this grpc.port. */
+  public String controllerEndpoints() {
+    String explicit = get(CONTROLLER_ENDPOINTS);
+    if (!explicit.isBlank()) {
+      return explicit;
+    }
+    if (!isController()) {
+      throw new ConfigException("a broker-only node needs controller.endpoints");
+    }
+    int port = get(GRPC_PORT);
+    return String.join(",", quorumConfig().voters().stream().map(v -> v.host() + ":" + port).toList());
+  }
+
+  /** Every key with its effective value (for the startup log). */
+  public Map<String, String> effective() {
+    return raw;
+  }
+}

@@ -1,0 +1,262 @@
+package io.brook.broker.partition;
+
+import io.brook.metadata.image.BrokerRegistration;
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.image.PartitionRegistration;
+import io.brook.metadata.image.TopicImage;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.storage.TopicPartition;
+import io.brook.storage.log.Log;
+import io.brook.storage.log.LogConfig;
+import io.brook.storage.log.LogStore;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The partitions this broker hosts, kept in step with the metadata (Kafka's ReplicaManager). For
+ * every new metadata image it creates the logs of partitions assigned here, updates leaders and
+ * ISRs, and deletes the logs of deleted topics. Each log directory holds {@code
+ * partition.metadata} with the topic id and the metadata index that created it, so a topic deleted
+ * and re-created under the same name never inherits old data, and a stale image never deletes a
+ * newer log.
+ *
+ * <p>Threading: images are applied in order on one thread of this class; lookups ({@link
+ * #partition}, {@link #image}) are lock-free reads of concurrent structures from any thread.
+ */
+public final class PartitionHost implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PartitionHost.class);
+  static final String PARTITION_METADATA = "partition.metadata";
+
+  private final int brokerId;
+  private final LogStore logStore;
+  private final ScheduledExecutorService timer;
+  private final ExecutorService applier = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "brook-partition-state");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+  private volatile MetadataImage image = MetadataImage.EMPTY;
+
+  public PartitionHost(int brokerId, LogStore logStore, ScheduledExecutorService timer) {
+    this.brokerId = brokerId;
+    this.logStore = logStore;
+    this.timer = timer;
+  }
+
+  public int brokerId() {
+    return brokerId;
+  }
+
+  public MetadataImage image() {
+    return image;
+  }
+
+  /** Waits until the applied image satisfies {@code condition}; returns it, or null on timeout. */
+  public MetadataImage awaitImage(Predicate<MetadataImage> condition, long timeoutMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    synchronized (this) {
+      while (!condition.test(image)) {
+        long left = deadline - System.currentTimeMillis();
+        if (left <= 0) {
+          return null;
+        }
+        wait(left);
+      }
+      return image;
+    }
+  }
+
+  /** Queues a new image; images are applied in the order given. */
+  public void onImage(MetadataImage next) {
+    applier.execute(() -> {
+      try {
+        apply(next);
+      } catch (RuntimeException e) {
+        log.error("applying metadata image at index {} failed", next.appliedIndex(), e);
+      }
+    });
+  }
+
+  private void apply(MetadataImage next) {
+    if (next.appliedIndex() < image.appliedIndex()) {
+      return;
+    }
+    Set<TopicPartition> assigned = new HashSet<>();
+    for (TopicImage topic : next.topicsById().values()) {
+      for (PartitionRegistration reg : topic.partitions().values()) {
+        if (!reg.replicas().contains(brokerId)) {
+          continue;
+        }
+        TopicPartition tp = new TopicPartition(topic.name(), reg.partition());
+        assigned.add(tp);
+        Partition existing = partitions.get(tp);
+        if (existing != null && !existing.topicId().equals(topic.id())) {
+          removePartition(tp, "topic was re-created with a new id");
+          existing = null;
+        }
+        if (existing == null) {
+          partitions.put(tp, createPartition(tp, topic, reg, next.appliedIndex()));
+        } else {
+          existing.updateRegistration(reg);
+          existing.log().updateConfig(logConfig(topic));
+        }
+      }
+    }
+    image = next;
+    synchronized (this) {
+      notifyAll();
+    }
+    for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
+      if (!assigned.contains(tp)) {
+        removePartition(tp, "no longer assigned to this broker");
+      }
+    }
+    // Logs on disk from before a restart that the metadata no longer knows (topic deleted while
+    // this broker was down), unless they are newer than this image.
+    for (Log l : Set.copyOf(logStore.all())) {
+      TopicPartition tp = TopicPartition.fromDirName(l.dir().getFileName().toString());
+      if (tp != null && !partitions.containsKey(tp) && createdIndex(l.dir()) <= next.appliedIndex()) {
+        log.info("deleting stray log {}: its topic is not in the metadata", tp);
+        logStore.delete(tp);
+      }
+    }
+  }
+
+  private Partition createPartition(TopicPartition tp, TopicImage topic, PartitionRegistration reg, long index) {
+    Optional<Log> onDisk = logStore.get(tp);
+    if (onDisk.isPresent() && !topic.id().equals(readTopicId(onDisk.get().dir()))) {
+      log.info("deleting log {} of an earlier topic with the same name", tp);
+      logStore.delete(tp);
+    }
+    Log l = logStore.getOrCreate(tp, logConfig(topic));
+    writePartitionMetadata(l.dir(), topic.id(), index);
+    Partition p = new Partition(tp, topic.id(), brokerId, l, reg, timer);
+    p.maybeAdvanceHighWatermark();
+    log.info("hosting {} (leader {}, epoch {}, replicas {})", tp, reg.leader(), reg.leaderEpoch(), reg.replicas());
+    return p;
+  }
+
+  private void removePartition(TopicPartition tp, String why) {
+    Partition p = partitions.remove(tp);
+    if (p != null) {
+      p.close();
+    }
+    if (logStore.delete(tp)) {
+      log.info("deleted log of {}: {}", tp, why);
+    }
+  }
+
+  static LogConfig logConfig(TopicImage topic) {
+    return LogConfig.from(topic.configs());
+  }
+
+  /**
+   * The partition as hosted here.
+   *
+   * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION if the topic or partition does not exist;
+   *     NOT_LEADER_OR_FOLLOWER (naming the leader) if it exists but is not hosted here
+   */
+  public Partition partition(String topic, int partition) {
+    MetadataImage img = image;
+    TopicImage t = img.topicByName(topic).orElseThrow(() ->
+        new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topic + "' does not exist"));
+    if (partition < 0 || partition >= t.partitions().size()) {
+      throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          "topic '" + topic + "' has partitions 0.." + (t.partitions().size() - 1) + "; there is no partition " + partition);
+    }
+    Partition p = partitions.get(new TopicPartition(topic, partition));
+    if (p == null) {
+      throw notLeader(topic, partition, t.partition(partition));
+    }
+    return p;
+  }
+
+  /** The partition, if this broker leads it; else NOT_LEADER_OR_FOLLOWER naming the leader. */
+  public Partition leaderPartition(String topic, int partition) {
+    Partition p = partition(topic, partition);
+    if (!p.isLeader()) {
+      throw notLeader(topic, partition, p.registration());
+    }
+    return p;
+  }
+
+  private BrookException notLeader(String topic, int partition, PartitionRegistration reg) {
+    if (!reg.hasLeader()) {
+      return new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " has no leader right now");
+    }
+    String hint = image.broker(reg.leader()).map(BrokerRegistration::grpcEndpoint).orElse("");
+    return new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        "broker " + brokerId + " is not the leader of " + topic + "-" + partition + "; broker " + reg.leader() + " is",
+        reg.leader(), hint);
+  }
+
+  public Collection<Partition> all() {
+    return partitions.values();
+  }
+
+  private static void writePartitionMetadata(Path dir, String topicId, long index) {
+    Path f = dir.resolve(PARTITION_METADATA);
+    if (Files.exists(f) && topicId.equals(readTopicId(dir))) {
+      return;
+    }
+    try {
+      Files.writeString(f, "version=0\ntopic.id=" + topicId + "\ncreated.index=" + index + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new BrookException(ErrorCode.STORAGE_ERROR, "cannot write " + f + ": " + e);
+    }
+  }
+
+  private static Properties readPartitionMetadata(Path dir) {
+    Properties p = new Properties();
+    Path f = dir.resolve(PARTITION_METADATA);
+    if (Files.exists(f)) {
+      try (var r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+        p.load(r);
+      } catch (IOException e) {
+        log.warn("unreadable {}: {}", f, e.toString());
+      }
+    }
+    return p;
+  }
+
+  static String readTopicId(Path dir) {
+    return readPartitionMetadata(dir).getProperty("topic.id", "");
+  }
+
+  private static long createdIndex(Path dir) {
+    try {
+      return Long.parseLong(readPartitionMetadata(dir).getProperty("created.index", "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  @Override
+  public void close() {
+    applier.shutdownNow();
+    try {
+      applier.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    partitions.values().forEach(Partition::close);
+  }
+}
