@@ -1,0 +1,157 @@
+package io.brook.metadata.client;
+
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.time.Time;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
+import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
+import io.brook.proto.metadata.v1.AlterPartitionRequest;
+import io.brook.proto.metadata.v1.AlterPartitionResponse;
+import io.brook.proto.metadata.v1.CreateTopicsRequest;
+import io.brook.proto.metadata.v1.CreateTopicsResponse;
+import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.DeleteTopicsResponse;
+import io.brook.proto.metadata.v1.DescribeQuorumRequest;
+import io.brook.proto.metadata.v1.DescribeQuorumResponse;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * How brokers and tools talk to the metadata quorum. It keeps a local image current through the
+ * watch stream ({@link #image()}, {@link #awaitImage}), makes controller calls that find the
+ * active controller by themselves ({@link ControllerCaller}: NOT_CONTROLLER hints, failover to
+ * the next voter on errors, backoff), and for a broker runs the register-and-heartbeat loop
+ * ({@link #registerBroker}).
+ *
+ * <p>Threading: thread-safe. Calls block the calling thread for at most the request timeout.
+ * One scheduler thread runs reconnects and heartbeats; watch updates arrive on gRPC threads.
+ */
+public final class MetadataClient implements AutoCloseable {
+    private final MetadataClientConfig config;
+    private final ControllerEndpoints endpoints;
+    private final ControllerCaller caller;
+    private final ScheduledExecutorService scheduler;
+    private final MetadataWatcher watcher;
+    private volatile BrokerHeartbeater heartbeater;
+    private volatile BrokerIdentity identity;
+
+    private MetadataClient(MetadataClientConfig config, Time time) {
+        this.config = config;
+        this.endpoints = new ControllerEndpoints(config.controllers());
+        this.caller = new ControllerCaller(endpoints, time, config.requestTimeoutMs(), config.backoffInitialMs(),
+                config.backoffMaxMs());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "brook-metadata-client");
+            t.setDaemon(true);
+            return t;
+        });
+        this.watcher = new MetadataWatcher(endpoints, scheduler, config.backoffInitialMs(), config.backoffMaxMs());
+    }
+
+    /** Creates a client and starts watching metadata. */
+    public static MetadataClient start(MetadataClientConfig config, Time time) {
+        MetadataClient client = new MetadataClient(config, time);
+        client.watcher.start();
+        return client;
+    }
+
+    /** The latest local image (EMPTY until the first snapshot arrives). */
+    public MetadataImage image() {
+        return watcher.image();
+    }
+
+    /** Blocks until the local image satisfies {@code condition}. */
+    public MetadataImage awaitImage(Predicate<MetadataImage> condition, Duration timeout)
+            throws TimeoutException, InterruptedException {
+        MetadataImage image = watcher.await(condition, timeout.toMillis());
+        if (image == null) {
+            throw new TimeoutException("metadata condition not met within " + timeout + " (local image at index "
+                    + watcher.image().appliedIndex() + ")");
+        }
+        return image;
+    }
+
+    /** Called with every new local image, on a gRPC thread; keep it short. */
+    public void addImageListener(Consumer<MetadataImage> listener) {
+        watcher.addListener(listener);
+    }
+
+    /**
+     * Registers this process as a broker and keeps heartbeating in the background. The broker
+     * starts fenced and is unfenced once its local image has caught up with its registration.
+     */
+    public synchronized void registerBroker(BrokerIdentity broker) {
+        if (heartbeater != null) {
+            throw new IllegalStateException("already registered as broker " + identity.brokerId());
+        }
+        identity = broker;
+        heartbeater = new BrokerHeartbeater(broker, caller, scheduler, () -> watcher.image().appliedIndex(),
+                config.heartbeatIntervalMs(), config.backoffInitialMs(), config.backoffMaxMs());
+        heartbeater.start();
+    }
+
+    /** This broker's epoch, or -1 while not registered. */
+    public long brokerEpoch() {
+        BrokerHeartbeater h = heartbeater;
+        return h == null ? -1 : h.brokerEpoch();
+    }
+
+    public boolean isFenced() {
+        BrokerHeartbeater h = heartbeater;
+        return h == null || h.isFenced();
+    }
+
+    public CreateTopicsResponse createTopics(CreateTopicsRequest request) {
+        return caller.call("CreateTopics", stub -> stub.createTopics(request));
+    }
+
+    public DeleteTopicsResponse deleteTopics(DeleteTopicsRequest request) {
+        return caller.call("DeleteTopics", stub -> stub.deleteTopics(request));
+    }
+
+    public AlterPartitionResponse alterPartition(AlterPartitionRequest request) {
+        return caller.call("AlterPartition", stub -> stub.alterPartition(request));
+    }
+
+    /** A block of producer ids for this broker (must be registered). */
+    public AllocateProducerIdsResponse allocateProducerIds() {
+        BrokerIdentity me = identity;
+        long epoch = brokerEpoch();
+        if (me == null || epoch < 0) {
+            throw new BrookException(ErrorCode.STALE_BROKER_EPOCH, "this client is not a registered broker");
+        }
+        return caller.call("AllocateProducerIds", stub -> stub.allocateProducerIds(AllocateProducerIdsRequest
+                .newBuilder().setBrokerId(me.brokerId()).setBrokerEpoch(epoch).build()));
+    }
+
+    /** The quorum as the first voter that answers sees it. */
+    public DescribeQuorumResponse describeQuorum() {
+        return caller.call("DescribeQuorum", stub -> stub.describeQuorum(DescribeQuorumRequest.getDefaultInstance()));
+    }
+
+    /** Controlled shutdown for a broker (leaderships move away at once), then closes. */
+    @Override
+    public void close() {
+        shutdown(true);
+    }
+
+    /** Closes without telling the controller, as if the process died: the session times out. */
+    public void closeAbruptly() {
+        shutdown(false);
+    }
+
+    private void shutdown(boolean controlled) {
+        BrokerHeartbeater h = heartbeater;
+        if (h != null) {
+            h.stop(controlled);
+        }
+        watcher.close();
+        scheduler.shutdownNow();
+        endpoints.close();
+    }
+}

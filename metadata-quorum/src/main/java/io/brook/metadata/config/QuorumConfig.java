@@ -1,0 +1,237 @@
+package io.brook.metadata.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The validated, immutable configuration of one voter of the metadata quorum.
+ *
+ * <p>Built by {@link #builder()} (typed setters, then {@link Builder#build()} checks every value
+ * and the relations between them, like Aeron's {@code Context.conclude()}) or by
+ * {@link #fromProperties(Map)} from string properties under the key names below. Every key has
+ * a constant, a default and a doc line in {@link #KEYS}; the node maps its properties file and
+ * {@code BROOK_*} environment variables onto them. The Ratis server binds to this node's own
+ * entry in {@code controller.quorum.voters} (its host and port): there is no separate port key.
+ */
+public record QuorumConfig(
+        int nodeId,
+        List<VoterAddress> voters,
+        Path dataDir,
+        long sessionTimeoutMs,
+        long heartbeatIntervalMs,
+        long electionTimeoutMs,
+        long requestTimeoutMs,
+        long snapshotIntervalEntries,
+        int watchRetainedEntries,
+        String controllerAdvertisedEndpoint) {
+
+    public static final String NODE_ID = "node.id";
+    public static final String QUORUM_VOTERS = "controller.quorum.voters";
+    public static final String DATA_DIR = "data.dir";
+    public static final String SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+    public static final String HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
+    public static final String ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
+    public static final String REQUEST_TIMEOUT_MS = "controller.request.timeout.ms";
+    public static final String SNAPSHOT_INTERVAL_ENTRIES = "metadata.snapshot.interval.entries";
+    public static final String WATCH_RETAINED_ENTRIES = "metadata.watch.retained.entries";
+    public static final String CONTROLLER_ADVERTISED_ENDPOINT = "controller.advertised.endpoint";
+
+    public static final int DEFAULT_NODE_ID = 1;
+    public static final String DEFAULT_QUORUM_VOTERS = "1@localhost:9093";
+    public static final String DEFAULT_DATA_DIR = "./data";
+    public static final long DEFAULT_SESSION_TIMEOUT_MS = 9_000;
+    public static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
+    public static final long DEFAULT_ELECTION_TIMEOUT_MS = 1_000;
+    public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+    public static final long DEFAULT_SNAPSHOT_INTERVAL_ENTRIES = 10_000;
+    public static final int DEFAULT_WATCH_RETAINED_ENTRIES = 10_000;
+
+    /** Every key this record reads, with its default and doc line (the docs table is built from this). */
+    public static final List<ConfigKey> KEYS = List.of(
+            new ConfigKey(NODE_ID, String.valueOf(DEFAULT_NODE_ID),
+                    "Id of this node; must appear in controller.quorum.voters."),
+            new ConfigKey(QUORUM_VOTERS, DEFAULT_QUORUM_VOTERS,
+                    "The metadata quorum: comma-separated id@host:port of every voter's Ratis server."),
+            new ConfigKey(DATA_DIR, DEFAULT_DATA_DIR,
+                    "Node data directory; the quorum keeps its Raft log and snapshots in <data.dir>/metadata."),
+            new ConfigKey(SESSION_TIMEOUT_MS, String.valueOf(DEFAULT_SESSION_TIMEOUT_MS),
+                    "A broker without a heartbeat for this long is fenced."),
+            new ConfigKey(HEARTBEAT_INTERVAL_MS, String.valueOf(DEFAULT_HEARTBEAT_INTERVAL_MS),
+                    "How often brokers heartbeat the active controller; must be below the session timeout."),
+            new ConfigKey(ELECTION_TIMEOUT_MS, String.valueOf(DEFAULT_ELECTION_TIMEOUT_MS),
+                    "Raft election timeout (minimum; the maximum is twice this). Failover takes about this long."),
+            new ConfigKey(REQUEST_TIMEOUT_MS, String.valueOf(DEFAULT_REQUEST_TIMEOUT_MS),
+                    "How long a controller request may wait for its records to commit."),
+            new ConfigKey(SNAPSHOT_INTERVAL_ENTRIES, String.valueOf(DEFAULT_SNAPSHOT_INTERVAL_ENTRIES),
+                    "Take a metadata snapshot after this many Raft entries; older log entries are then purged."),
+            new ConfigKey(WATCH_RETAINED_ENTRIES, String.valueOf(DEFAULT_WATCH_RETAINED_ENTRIES),
+                    "Committed entries kept in memory so a watch stream can resume without a snapshot."),
+            new ConfigKey(CONTROLLER_ADVERTISED_ENDPOINT, "",
+                    "host:port where this node serves the controller gRPC API (published when it becomes "
+                            + "the active controller so other voters can redirect to it). Empty: not published."));
+
+    public QuorumConfig {
+        Objects.requireNonNull(voters, QUORUM_VOTERS);
+        Objects.requireNonNull(dataDir, DATA_DIR);
+        voters = List.copyOf(voters);
+        controllerAdvertisedEndpoint = controllerAdvertisedEndpoint == null ? "" : controllerAdvertisedEndpoint;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Reads the keys of {@link #KEYS} from string properties (absent keys take their default).
+     * Keys it does not know are ignored here: the node owns the full key set and rejects unknown ones.
+     */
+    public static QuorumConfig fromProperties(Map<String, String> properties) {
+        Builder b = builder();
+        b.nodeId((int) longValue(properties, NODE_ID, DEFAULT_NODE_ID));
+        b.voters(properties.getOrDefault(QUORUM_VOTERS, DEFAULT_QUORUM_VOTERS));
+        b.dataDir(Path.of(properties.getOrDefault(DATA_DIR, DEFAULT_DATA_DIR)));
+        b.sessionTimeoutMs(longValue(properties, SESSION_TIMEOUT_MS, DEFAULT_SESSION_TIMEOUT_MS));
+        b.heartbeatIntervalMs(longValue(properties, HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS));
+        b.electionTimeoutMs(longValue(properties, ELECTION_TIMEOUT_MS, DEFAULT_ELECTION_TIMEOUT_MS));
+        b.requestTimeoutMs(longValue(properties, REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS));
+        b.snapshotIntervalEntries(longValue(properties, SNAPSHOT_INTERVAL_ENTRIES, DEFAULT_SNAPSHOT_INTERVAL_ENTRIES));
+        b.watchRetainedEntries((int) longValue(properties, WATCH_RETAINED_ENTRIES, DEFAULT_WATCH_RETAINED_ENTRIES));
+        b.controllerAdvertisedEndpoint(properties.getOrDefault(CONTROLLER_ADVERTISED_ENDPOINT, ""));
+        return b.build();
+    }
+
+    private static long longValue(Map<String, String> properties, String key, long defaultValue) {
+        String raw = properties.get(key);
+        if (raw == null) {
+            return defaultValue;
+        }
+        try {
+            return Long.parseLong(raw.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, raw, "not an integer");
+        }
+    }
+
+    /** This node's own voter entry: the address its Ratis server binds to. */
+    public VoterAddress self() {
+        return voters.stream().filter(v -> v.id() == nodeId).findFirst().orElseThrow();
+    }
+
+    public int ratisPort() {
+        return self().port();
+    }
+
+    /** Where Ratis keeps this node's log and snapshots. */
+    public Path metadataDir() {
+        return dataDir.resolve("metadata");
+    }
+
+    public boolean singleVoter() {
+        return voters.size() == 1;
+    }
+
+    /** Typed setters; {@link #build()} validates. Not thread-safe. */
+    public static final class Builder {
+        private int nodeId = DEFAULT_NODE_ID;
+        private String voters = DEFAULT_QUORUM_VOTERS;
+        private Path dataDir = Path.of(DEFAULT_DATA_DIR);
+        private long sessionTimeoutMs = DEFAULT_SESSION_TIMEOUT_MS;
+        private long heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+        private long electionTimeoutMs = DEFAULT_ELECTION_TIMEOUT_MS;
+        private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+        private long snapshotIntervalEntries = DEFAULT_SNAPSHOT_INTERVAL_ENTRIES;
+        private int watchRetainedEntries = DEFAULT_WATCH_RETAINED_ENTRIES;
+        private String controllerAdvertisedEndpoint = "";
+
+        private Builder() {
+        }
+
+        public Builder nodeId(int nodeId) {
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        public Builder voters(String voters) {
+            this.voters = voters;
+            return this;
+        }
+
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        public Builder sessionTimeoutMs(long sessionTimeoutMs) {
+            this.sessionTimeoutMs = sessionTimeoutMs;
+            return this;
+        }
+
+        public Builder heartbeatIntervalMs(long heartbeatIntervalMs) {
+            this.heartbeatIntervalMs = heartbeatIntervalMs;
+            return this;
+        }
+
+        public Builder electionTimeoutMs(long electionTimeoutMs) {
+            this.electionTimeoutMs = electionTimeoutMs;
+            return this;
+        }
+
+        public Builder requestTimeoutMs(long requestTimeoutMs) {
+            this.requestTimeoutMs = requestTimeoutMs;
+            return this;
+        }
+
+        public Builder snapshotIntervalEntries(long snapshotIntervalEntries) {
+            this.snapshotIntervalEntries = snapshotIntervalEntries;
+            return this;
+        }
+
+        public Builder watchRetainedEntries(int watchRetainedEntries) {
+            this.watchRetainedEntries = watchRetainedEntries;
+            return this;
+        }
+
+        public Builder controllerAdvertisedEndpoint(String hostPort) {
+            this.controllerAdvertisedEndpoint = hostPort;
+            return this;
+        }
+
+        public QuorumConfig build() {
+            if (nodeId < 0) {
+                throw new ConfigException(NODE_ID, nodeId, "must be >= 0");
+            }
+            List<VoterAddress> parsed = VoterAddress.parseList(QUORUM_VOTERS, voters);
+            if (parsed.stream().noneMatch(v -> v.id() == nodeId)) {
+                throw new ConfigException(QUORUM_VOTERS, voters,
+                        "does not contain this node (" + NODE_ID + "=" + nodeId + ")");
+            }
+            if (dataDir == null || dataDir.toString().isBlank()) {
+                throw new ConfigException(DATA_DIR, dataDir, "must be set");
+            }
+            positive(SESSION_TIMEOUT_MS, sessionTimeoutMs);
+            positive(HEARTBEAT_INTERVAL_MS, heartbeatIntervalMs);
+            if (heartbeatIntervalMs >= sessionTimeoutMs) {
+                throw new ConfigException(HEARTBEAT_INTERVAL_MS, heartbeatIntervalMs,
+                        "must be below " + SESSION_TIMEOUT_MS + " (" + sessionTimeoutMs + ")");
+            }
+            positive(ELECTION_TIMEOUT_MS, electionTimeoutMs);
+            positive(REQUEST_TIMEOUT_MS, requestTimeoutMs);
+            positive(SNAPSHOT_INTERVAL_ENTRIES, snapshotIntervalEntries);
+            positive(WATCH_RETAINED_ENTRIES, watchRetainedEntries);
+            String endpoint = controllerAdvertisedEndpoint == null ? "" : controllerAdvertisedEndpoint.trim();
+            if (!endpoint.isEmpty()) {
+                HostPort.parse(CONTROLLER_ADVERTISED_ENDPOINT, endpoint);
+            }
+            return new QuorumConfig(nodeId, parsed, dataDir, sessionTimeoutMs, heartbeatIntervalMs,
+                    electionTimeoutMs, requestTimeoutMs, snapshotIntervalEntries, watchRetainedEntries, endpoint);
+        }
+
+        private static void positive(String key, long value) {
+            if (value <= 0) {
+                throw new ConfigException(key, value, "must be > 0");
+            }
+        }
+    }
+}

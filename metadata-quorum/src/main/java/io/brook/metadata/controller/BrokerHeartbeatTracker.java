@@ -1,0 +1,61 @@
+package io.brook.metadata.controller;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Soft state of the active controller: when each broker was last heard from. Never written to
+ * the Raft log (heartbeats would flood it); only the fencing it leads to is. A newly active
+ * controller starts with every broker "heard from now", so each gets a full session timeout of
+ * grace after a failover.
+ *
+ * <p>Threading: owned by the controller thread; not thread-safe.
+ */
+final class BrokerHeartbeatTracker {
+    private final long sessionTimeoutMs;
+    private final Map<Integer, Long> lastContactMs = new HashMap<>();
+
+    BrokerHeartbeatTracker(long sessionTimeoutMs) {
+        this.sessionTimeoutMs = sessionTimeoutMs;
+    }
+
+    void touch(int brokerId, long nowMs) {
+        lastContactMs.put(brokerId, nowMs);
+    }
+
+    /** A fresh grace period for every broker (on becoming the active controller). */
+    void resetAll(Collection<Integer> brokerIds, long nowMs) {
+        lastContactMs.clear();
+        for (int id : brokerIds) {
+            lastContactMs.put(id, nowMs);
+        }
+    }
+
+    void remove(int brokerId) {
+        lastContactMs.remove(brokerId);
+    }
+
+    void clear() {
+        lastContactMs.clear();
+    }
+
+    /** True if the broker's session is still alive (a broker never seen gets a grace period from now). */
+    boolean isAlive(int brokerId, long nowMs) {
+        long last = lastContactMs.computeIfAbsent(brokerId, id -> nowMs);
+        return nowMs - last <= sessionTimeoutMs;
+    }
+
+    /** Of the given brokers, those whose session has expired. */
+    List<Integer> expired(Collection<Integer> brokerIds, long nowMs) {
+        List<Integer> out = new ArrayList<>();
+        for (int id : brokerIds) {
+            if (!isAlive(id, nowMs)) {
+                out.add(id);
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,88 @@
+package io.brook.metadata.image;
+
+import io.brook.proto.metadata.v1.ControllerEndpointRecord;
+import io.brook.proto.metadata.v1.GroupEpochRecord;
+import io.brook.proto.metadata.v1.GroupMemberRecord;
+import io.brook.proto.metadata.v1.GroupTargetAssignmentRecord;
+import io.brook.proto.metadata.v1.MetadataRecord;
+import io.brook.proto.metadata.v1.MetadataSnapshot;
+import io.brook.proto.metadata.v1.PartitionRecord;
+import io.brook.proto.metadata.v1.ProducerIdsRecord;
+import io.brook.proto.metadata.v1.RegisterBrokerRecord;
+import io.brook.proto.metadata.v1.TopicPartitions;
+import io.brook.proto.metadata.v1.TopicRecord;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Converts an image to the records that rebuild it from empty, and back. This is the snapshot
+ * format (on disk and at the start of a watch stream): a snapshot is "records that, replayed on
+ * {@link MetadataImage#EMPTY}, give this image", the way Kafka's metadata snapshots work, so
+ * there is one meaning of each record and no second schema to keep in step.
+ */
+public final class ImageRecords {
+    private ImageRecords() {
+    }
+
+    public static MetadataSnapshot toSnapshot(MetadataImage image) {
+        return MetadataSnapshot.newBuilder()
+                .setAppliedIndex(image.appliedIndex())
+                .setAppliedTerm(image.appliedTerm())
+                .addAllRecords(toRecords(image))
+                .build();
+    }
+
+    public static MetadataImage fromSnapshot(MetadataSnapshot snapshot) {
+        MetadataDelta delta = new MetadataDelta(MetadataImage.EMPTY);
+        for (MetadataRecord r : snapshot.getRecordsList()) {
+            delta.replay(r, snapshot.getAppliedIndex());
+        }
+        return delta.build(snapshot.getAppliedIndex(), snapshot.getAppliedTerm());
+    }
+
+    /** Deterministic order: controllers, brokers, topics with their partitions, producer ids, groups. */
+    public static List<MetadataRecord> toRecords(MetadataImage image) {
+        List<MetadataRecord> out = new ArrayList<>();
+        for (ControllerEndpoint c : image.controllers().values()) {
+            out.add(MetadataRecord.newBuilder().setControllerEndpoint(ControllerEndpointRecord.newBuilder()
+                    .setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port())).build());
+        }
+        for (BrokerRegistration b : image.brokers().values()) {
+            out.add(MetadataRecord.newBuilder().setRegisterBroker(RegisterBrokerRecord.newBuilder()
+                    .setBrokerId(b.id()).setBrokerEpoch(b.epoch()).setIncarnationId(b.incarnationId())
+                    .setHost(b.host()).putAllPorts(b.ports()).setRack(b.rack()).setFenced(b.fenced())).build());
+        }
+        for (TopicImage t : image.topicsById().values()) {
+            out.add(MetadataRecord.newBuilder().setTopic(TopicRecord.newBuilder()
+                    .setName(t.name()).setTopicId(t.id()).putAllConfigs(t.configs())).build());
+            for (PartitionRegistration p : t.partitions().values()) {
+                out.add(MetadataRecord.newBuilder().setPartition(PartitionRecord.newBuilder()
+                        .setTopicId(p.topicId()).setPartition(p.partition())
+                        .addAllReplicas(p.replicas()).addAllIsr(p.isr()).setLeader(p.leader())
+                        .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())).build());
+            }
+        }
+        if (image.nextProducerId() > 0) {
+            out.add(MetadataRecord.newBuilder().setProducerIds(ProducerIdsRecord.newBuilder()
+                    .setBrokerId(-1).setNextProducerId(image.nextProducerId())).build());
+        }
+        for (GroupImage g : image.groups().values()) {
+            out.add(MetadataRecord.newBuilder().setGroupEpoch(GroupEpochRecord.newBuilder()
+                    .setGroupId(g.groupId()).setEpoch(g.epoch())).build());
+            for (GroupMember m : g.members().values()) {
+                out.add(MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder()
+                        .setGroupId(g.groupId()).setMemberId(m.memberId()).setMemberEpoch(m.memberEpoch())
+                        .setClientId(m.clientId()).setInstanceId(m.instanceId())
+                        .addAllSubscribedTopics(m.subscribedTopics())).build());
+            }
+            for (MemberAssignment a : g.targetAssignment().values()) {
+                GroupTargetAssignmentRecord.Builder rb = GroupTargetAssignmentRecord.newBuilder()
+                        .setGroupId(g.groupId()).setMemberId(a.memberId()).setAssignmentEpoch(a.assignmentEpoch());
+                a.partitions().forEach((topicId, ps) ->
+                        rb.addPartitions(TopicPartitions.newBuilder().setTopicId(topicId).addAllPartitions(ps)));
+                out.add(MetadataRecord.newBuilder().setGroupTargetAssignment(rb).build());
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,269 @@
+package io.brook.metadata.image;
+
+import io.brook.proto.metadata.v1.FenceBrokerRecord;
+import io.brook.proto.metadata.v1.GroupEpochRecord;
+import io.brook.proto.metadata.v1.GroupMemberRecord;
+import io.brook.proto.metadata.v1.GroupTargetAssignmentRecord;
+import io.brook.proto.metadata.v1.MetadataRecord;
+import io.brook.proto.metadata.v1.PartitionChangeRecord;
+import io.brook.proto.metadata.v1.PartitionRecord;
+import io.brook.proto.metadata.v1.RegisterBrokerRecord;
+import io.brook.proto.metadata.v1.TopicConfigRecord;
+import io.brook.proto.metadata.v1.TopicPartitions;
+import io.brook.proto.metadata.v1.TopicRecord;
+import io.brook.proto.metadata.v1.UnfenceBrokerRecord;
+import io.brook.proto.metadata.v1.UnregisterBrokerRecord;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Replays metadata records on top of an image and builds the next image: the one place that
+ * defines what each record means. The state machine, snapshot loading and every
+ * {@code MetadataClient} use it, so all of them compute identical images from identical entries.
+ *
+ * <p>Rules: replay is deterministic (depends only on the base image, the records and the entry
+ * index) and idempotent. {@link #replayEntry} ignores an entry whose index is not above the
+ * image's; each record is checked against epochs or existence first, and a record that fails
+ * the check is skipped (on every replica alike) instead of failing the entry. Records carry
+ * absolute values, so replaying one twice changes nothing the second time.
+ *
+ * <p>Not thread-safe: one delta is used by one thread for one entry, then discarded.
+ */
+public final class MetadataDelta {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataDelta.class);
+
+    private final MetadataImage base;
+    private final TreeMap<Integer, BrokerRegistration> brokers;
+    private final TreeMap<String, TopicImage> topics;
+    private final Map<String, TreeMap<Integer, PartitionRegistration>> changedPartitions = new HashMap<>();
+    private final TreeMap<Integer, ControllerEndpoint> controllers;
+    private final TreeMap<String, GroupImage> groups;
+    private long nextProducerId;
+
+    public MetadataDelta(MetadataImage base) {
+        this.base = base;
+        this.brokers = new TreeMap<>(base.brokers());
+        this.topics = new TreeMap<>(base.topicsById());
+        this.controllers = new TreeMap<>(base.controllers());
+        this.groups = new TreeMap<>(base.groups());
+        this.nextProducerId = base.nextProducerId();
+    }
+
+    /**
+     * The image after the entry at {@code index}: {@code base} itself when the entry is already
+     * reflected in it ({@code index <= base.appliedIndex()}).
+     */
+    public static MetadataImage replayEntry(MetadataImage base, long index, long term, List<MetadataRecord> records) {
+        if (index <= base.appliedIndex()) {
+            return base;
+        }
+        MetadataDelta delta = new MetadataDelta(base);
+        for (MetadataRecord r : records) {
+            delta.replay(r, index);
+        }
+        return delta.build(index, term);
+    }
+
+    /** Replays one record; {@code entryIndex} resolves a broker epoch left 0 by the controller. */
+    public void replay(MetadataRecord record, long entryIndex) {
+        switch (record.getRecordCase()) {
+            case REGISTER_BROKER -> registerBroker(record.getRegisterBroker(), entryIndex);
+            case UNREGISTER_BROKER -> unregisterBroker(record.getUnregisterBroker());
+            case FENCE_BROKER -> fence(record.getFenceBroker());
+            case UNFENCE_BROKER -> unfence(record.getUnfenceBroker());
+            case TOPIC -> topic(record.getTopic());
+            case PARTITION -> partition(record.getPartition());
+            case PARTITION_CHANGE -> partitionChange(record.getPartitionChange());
+            case REMOVE_TOPIC -> {
+                topics.remove(record.getRemoveTopic().getTopicId());
+                changedPartitions.remove(record.getRemoveTopic().getTopicId());
+            }
+            case TOPIC_CONFIG -> topicConfig(record.getTopicConfig());
+            case PRODUCER_IDS -> nextProducerId = Math.max(nextProducerId, record.getProducerIds().getNextProducerId());
+            case CONTROLLER_ENDPOINT -> controllers.put(record.getControllerEndpoint().getNodeId(),
+                    new ControllerEndpoint(record.getControllerEndpoint().getNodeId(),
+                            record.getControllerEndpoint().getHost(), record.getControllerEndpoint().getPort()));
+            case GROUP_EPOCH -> groupEpoch(record.getGroupEpoch());
+            case GROUP_MEMBER -> groupMember(record.getGroupMember());
+            case GROUP_MEMBER_REMOVED -> groupMemberRemoved(record.getGroupMemberRemoved().getGroupId(),
+                    record.getGroupMemberRemoved().getMemberId());
+            case GROUP_TARGET_ASSIGNMENT -> targetAssignment(record.getGroupTargetAssignment());
+            case GROUP_REMOVED -> groups.remove(record.getGroupRemoved().getGroupId());
+            case RECORD_NOT_SET -> LOG.warn("Skipping an empty metadata record at index {}", entryIndex);
+        }
+    }
+
+    public MetadataImage build(long index, long term) {
+        changedPartitions.forEach((topicId, partitions) -> {
+            TopicImage t = topics.get(topicId);
+            if (t != null) {
+                topics.put(topicId, new TopicImage(t.id(), t.name(), t.configs(), partitions));
+            }
+        });
+        return new MetadataImage(index, term, brokers, topics, nextProducerId, controllers, groups);
+    }
+
+    private void registerBroker(RegisterBrokerRecord r, long entryIndex) {
+        long epoch = r.getBrokerEpoch() != 0 ? r.getBrokerEpoch() : entryIndex;
+        BrokerRegistration existing = brokers.get(r.getBrokerId());
+        if (existing != null && existing.epoch() >= epoch) {
+            skip("RegisterBroker", r.getBrokerId() + " epoch " + epoch + " <= current " + existing.epoch());
+            return;
+        }
+        brokers.put(r.getBrokerId(), new BrokerRegistration(r.getBrokerId(), epoch, r.getIncarnationId(),
+                r.getHost(), r.getPortsMap(), r.getRack(), r.getFenced()));
+    }
+
+    private void unregisterBroker(UnregisterBrokerRecord r) {
+        BrokerRegistration existing = brokers.get(r.getBrokerId());
+        if (existing == null || existing.epoch() != r.getBrokerEpoch()) {
+            skip("UnregisterBroker", r.getBrokerId() + " epoch " + r.getBrokerEpoch());
+            return;
+        }
+        brokers.remove(r.getBrokerId());
+    }
+
+    private void fence(FenceBrokerRecord r) {
+        setFenced(r.getBrokerId(), r.getBrokerEpoch(), true);
+    }
+
+    private void unfence(UnfenceBrokerRecord r) {
+        setFenced(r.getBrokerId(), r.getBrokerEpoch(), false);
+    }
+
+    private void setFenced(int brokerId, long epoch, boolean fenced) {
+        BrokerRegistration existing = brokers.get(brokerId);
+        if (existing == null || existing.epoch() != epoch) {
+            skip(fenced ? "FenceBroker" : "UnfenceBroker", brokerId + " epoch " + epoch);
+            return;
+        }
+        brokers.put(brokerId, existing.withFenced(fenced));
+    }
+
+    private void topic(TopicRecord r) {
+        if (topics.containsKey(r.getTopicId())) {
+            skip("Topic", r.getName() + " (" + r.getTopicId() + ") exists");
+            return;
+        }
+        for (TopicImage t : topics.values()) {
+            if (t.name().equals(r.getName())) {
+                skip("Topic", r.getName() + " is taken by " + t.id());
+                return;
+            }
+        }
+        topics.put(r.getTopicId(), new TopicImage(r.getTopicId(), r.getName(), r.getConfigsMap(), Map.of()));
+    }
+
+    private TreeMap<Integer, PartitionRegistration> partitionsForUpdate(String topicId) {
+        TopicImage t = topics.get(topicId);
+        if (t == null) {
+            return null;
+        }
+        return changedPartitions.computeIfAbsent(topicId, id -> new TreeMap<>(t.partitions()));
+    }
+
+    private void partition(PartitionRecord r) {
+        TreeMap<Integer, PartitionRegistration> partitions = partitionsForUpdate(r.getTopicId());
+        if (partitions == null || partitions.containsKey(r.getPartition())) {
+            skip("Partition", r.getTopicId() + "-" + r.getPartition());
+            return;
+        }
+        partitions.put(r.getPartition(), new PartitionRegistration(r.getTopicId(), r.getPartition(),
+                r.getReplicasList(), r.getIsrList(), r.getLeader(), r.getLeaderEpoch(), r.getPartitionEpoch()));
+    }
+
+    private void partitionChange(PartitionChangeRecord r) {
+        TreeMap<Integer, PartitionRegistration> partitions = partitionsForUpdate(r.getTopicId());
+        PartitionRegistration current = partitions == null ? null : partitions.get(r.getPartition());
+        if (current == null || r.getPartitionEpoch() <= current.partitionEpoch()) {
+            skip("PartitionChange", r.getTopicId() + "-" + r.getPartition() + " epoch " + r.getPartitionEpoch());
+            return;
+        }
+        partitions.put(r.getPartition(),
+                current.withChange(r.getLeader(), r.getIsrList(), r.getLeaderEpoch(), r.getPartitionEpoch()));
+    }
+
+    private void topicConfig(TopicConfigRecord r) {
+        TopicImage t = topics.get(r.getTopicId());
+        if (t == null) {
+            skip("TopicConfig", r.getTopicId());
+            return;
+        }
+        TreeMap<String, String> configs = new TreeMap<>(t.configs());
+        if (r.getRemove()) {
+            configs.remove(r.getKey());
+        } else {
+            configs.put(r.getKey(), r.getValue());
+        }
+        topics.put(t.id(), new TopicImage(t.id(), t.name(), configs, t.partitions()));
+    }
+
+    private void groupEpoch(GroupEpochRecord r) {
+        GroupImage g = groups.get(r.getGroupId());
+        if (g == null) {
+            groups.put(r.getGroupId(), new GroupImage(r.getGroupId(), r.getEpoch(), Map.of(), Map.of()));
+        } else if (r.getEpoch() > g.epoch()) {
+            groups.put(g.groupId(), new GroupImage(g.groupId(), r.getEpoch(), g.members(), g.targetAssignment()));
+        } else {
+            skip("GroupEpoch", r.getGroupId() + " epoch " + r.getEpoch());
+        }
+    }
+
+    private void groupMember(GroupMemberRecord r) {
+        GroupImage g = groups.get(r.getGroupId());
+        if (g == null) {
+            skip("GroupMember", "unknown group " + r.getGroupId());
+            return;
+        }
+        GroupMember existing = g.members().get(r.getMemberId());
+        if (existing != null && existing.memberEpoch() > r.getMemberEpoch()) {
+            skip("GroupMember", r.getMemberId() + " epoch " + r.getMemberEpoch());
+            return;
+        }
+        TreeMap<String, GroupMember> members = new TreeMap<>(g.members());
+        members.put(r.getMemberId(), new GroupMember(r.getMemberId(), r.getMemberEpoch(), r.getClientId(),
+                r.getInstanceId(), r.getSubscribedTopicsList()));
+        groups.put(g.groupId(), new GroupImage(g.groupId(), g.epoch(), members, g.targetAssignment()));
+    }
+
+    private void groupMemberRemoved(String groupId, String memberId) {
+        GroupImage g = groups.get(groupId);
+        if (g == null) {
+            return;
+        }
+        TreeMap<String, GroupMember> members = new TreeMap<>(g.members());
+        TreeMap<String, MemberAssignment> assignment = new TreeMap<>(g.targetAssignment());
+        members.remove(memberId);
+        assignment.remove(memberId);
+        groups.put(groupId, new GroupImage(groupId, g.epoch(), members, assignment));
+    }
+
+    private void targetAssignment(GroupTargetAssignmentRecord r) {
+        GroupImage g = groups.get(r.getGroupId());
+        if (g == null) {
+            skip("GroupTargetAssignment", "unknown group " + r.getGroupId());
+            return;
+        }
+        MemberAssignment existing = g.targetAssignment().get(r.getMemberId());
+        if (existing != null && existing.assignmentEpoch() > r.getAssignmentEpoch()) {
+            skip("GroupTargetAssignment", r.getMemberId() + " epoch " + r.getAssignmentEpoch());
+            return;
+        }
+        Map<String, List<Integer>> partitions = new TreeMap<>();
+        for (TopicPartitions tp : r.getPartitionsList()) {
+            partitions.put(tp.getTopicId(), tp.getPartitionsList());
+        }
+        TreeMap<String, MemberAssignment> assignment = new TreeMap<>(g.targetAssignment());
+        assignment.put(r.getMemberId(), new MemberAssignment(r.getMemberId(), r.getAssignmentEpoch(), partitions));
+        groups.put(g.groupId(), new GroupImage(g.groupId(), g.epoch(), g.members(), assignment));
+    }
+
+    private void skip(String type, String why) {
+        // Normal during replay after a restart or for a retried write; never an error.
+        LOG.debug("Skipping {} record: {} (base image at index {})", type, why, base.appliedIndex());
+    }
+}

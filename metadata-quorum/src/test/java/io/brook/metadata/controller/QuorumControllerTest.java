@@ -1,0 +1,282 @@
+package io.brook.metadata.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import io.brook.metadata.MockTime;
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.image.PartitionRegistration;
+import io.brook.metadata.image.TopicImage;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
+import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
+import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
+import io.brook.proto.metadata.v1.AlterPartitionRequest;
+import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
+import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
+import io.brook.proto.metadata.v1.CreatableTopic;
+import io.brook.proto.metadata.v1.CreateTopicsRequest;
+import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.RegisterBrokerRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class QuorumControllerTest {
+    static final long SESSION_MS = 1_000;
+
+    final MockTime time = new MockTime();
+    final InMemoryMetadataLog log = new InMemoryMetadataLog(5);
+    final QuorumController controller = new QuorumController(1, log, time, SESSION_MS, 5_000, "", new Random(42));
+
+    @AfterEach
+    void tearDown() {
+        controller.close();
+        log.close();
+    }
+
+    long register(int id, String incarnation) {
+        return controller.registerBroker(RegisterBrokerRequest.newBuilder().setBrokerId(id)
+                .setIncarnationId(incarnation).setHost("127.0.0.1").putPorts("grpc", 9000 + id).build())
+                .join().getBrokerEpoch();
+    }
+
+    BrokerHeartbeatResponse heartbeat(int id, long epoch) {
+        return controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(id).setBrokerEpoch(epoch)
+                .setMetadataAppliedIndex(log.image().appliedIndex()).build()).join();
+    }
+
+    /** Registers and unfences brokers 1..n; returns their epochs by id. */
+    Map<Integer, Long> brokers(int n) {
+        Map<Integer, Long> epochs = new java.util.HashMap<>();
+        for (int id = 1; id <= n; id++) {
+            long epoch = register(id, "inc-" + id);
+            epochs.put(id, epoch);
+            assertThat(heartbeat(id, epoch).getFenced()).isFalse();
+        }
+        return epochs;
+    }
+
+    TopicImage createTopic(String name, int partitions, int rf) {
+        controller.createTopics(CreateTopicsRequest.newBuilder().addTopics(CreatableTopic.newBuilder()
+                .setName(name).setPartitions(partitions).setReplicationFactor(rf)).build()).join();
+        return log.image().topicByName(name).orElseThrow();
+    }
+
+    static BrookException error(CompletableFuture<?> f) {
+        Throwable t = catchThrowable(f::join);
+        assertThat(t).isInstanceOf(CompletionException.class).hasCauseInstanceOf(BrookException.class);
+        return (BrookException) t.getCause();
+    }
+
+    @Test
+    void concurrentCreatesOfOneNameSucceedOnce() {
+        brokers(3);
+        List<CompletableFuture<?>> results = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            results.add(controller.createTopics(CreateTopicsRequest.newBuilder().addTopics(CreatableTopic.newBuilder()
+                    .setName("dup").setPartitions(2).setReplicationFactor(2)).build()));
+        }
+        int ok = 0;
+        for (CompletableFuture<?> r : results) {
+            if (catchThrowable(r::join) == null) {
+                ok++;
+            } else {
+                assertThat(error(r).code()).isEqualTo(ErrorCode.TOPIC_ALREADY_EXISTS);
+            }
+        }
+        assertThat(ok).isEqualTo(1);
+        assertThat(log.image().topicsById()).hasSize(1);
+    }
+
+    @Test
+    void createTopicsValidatesAndChangesNothingOnError() {
+        brokers(2);
+        createTopic("exists", 1, 1);
+        MetadataImage before = log.image();
+        record Case(CreatableTopic topic, ErrorCode code) { }
+        List<Case> cases = List.of(
+                new Case(CreatableTopic.newBuilder().setName("bad name!").setPartitions(1).setReplicationFactor(1).build(),
+                        ErrorCode.INVALID_REQUEST),
+                new Case(CreatableTopic.newBuilder().setName("..").setPartitions(1).setReplicationFactor(1).build(),
+                        ErrorCode.INVALID_REQUEST),
+                new Case(CreatableTopic.newBuilder().setName("exists").setPartitions(1).setReplicationFactor(1).build(),
+                        ErrorCode.TOPIC_ALREADY_EXISTS),
+                new Case(CreatableTopic.newBuilder().setName("p0").setPartitions(0).setReplicationFactor(1).build(),
+                        ErrorCode.INVALID_PARTITIONS),
+                new Case(CreatableTopic.newBuilder().setName("rf3").setPartitions(1).setReplicationFactor(3).build(),
+                        ErrorCode.INVALID_REPLICATION_FACTOR),
+                new Case(CreatableTopic.newBuilder().setName("rf0").setPartitions(1).setReplicationFactor(0).build(),
+                        ErrorCode.INVALID_REPLICATION_FACTOR),
+                new Case(CreatableTopic.newBuilder().setName("cfg").setPartitions(1).setReplicationFactor(1)
+                        .putConfigs("retention.ms", "soon").build(), ErrorCode.INVALID_CONFIG),
+                new Case(CreatableTopic.newBuilder().setName("cfg2").setPartitions(1).setReplicationFactor(1)
+                        .putConfigs("no.such.key", "1").build(), ErrorCode.INVALID_CONFIG));
+        for (Case c : cases) {
+            // A valid topic in the same request is not created either: all or nothing.
+            BrookException e = error(controller.createTopics(CreateTopicsRequest.newBuilder()
+                    .addTopics(CreatableTopic.newBuilder().setName("fine").setPartitions(1).setReplicationFactor(1))
+                    .addTopics(c.topic()).build()));
+            assertThat(e.code()).as(c.topic().getName()).isEqualTo(c.code());
+            assertThat(e.getMessage()).contains(c.topic().getName());
+        }
+        assertThat(log.image()).isEqualTo(before);
+        assertThat(error(controller.deleteTopics(DeleteTopicsRequest.newBuilder().addNames("nope").build())).code())
+                .isEqualTo(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        controller.deleteTopics(DeleteTopicsRequest.newBuilder().addNames("exists").build()).join();
+        assertThat(log.image().topicByName("exists")).isEmpty();
+    }
+
+    @Test
+    void alterPartitionWithStaleEpochsIsRefusedAndChangesNothing() {
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage topic = createTopic("t", 1, 3);
+        PartitionRegistration p = topic.partition(0);
+        int leader = p.leader();
+        int follower = p.replicas().get(1);
+        List<Integer> shrunk = p.replicas().stream().filter(r -> r != follower).toList();
+        AlterPartitionRequest valid = AlterPartitionRequest.newBuilder().setBrokerId(leader)
+                .setBrokerEpoch(epochs.get(leader)).setTopicId(topic.id()).setPartition(0)
+                .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch()).addAllNewIsr(shrunk).build();
+        MetadataImage before = log.image();
+
+        record Case(AlterPartitionRequest request, ErrorCode code) { }
+        int notLeader = p.replicas().get(2);
+        List<Case> cases = List.of(
+                new Case(valid.toBuilder().setBrokerEpoch(epochs.get(leader) - 1).build(), ErrorCode.STALE_BROKER_EPOCH),
+                new Case(valid.toBuilder().setBrokerId(99).build(), ErrorCode.STALE_BROKER_EPOCH),
+                new Case(valid.toBuilder().setLeaderEpoch(p.leaderEpoch() - 1).build(), ErrorCode.FENCED_LEADER_EPOCH),
+                new Case(valid.toBuilder().setLeaderEpoch(p.leaderEpoch() + 1).build(), ErrorCode.UNKNOWN_LEADER_EPOCH),
+                new Case(valid.toBuilder().setPartitionEpoch(p.partitionEpoch() - 1).build(), ErrorCode.INVALID_UPDATE_VERSION),
+                new Case(valid.toBuilder().setBrokerId(notLeader).setBrokerEpoch(epochs.get(notLeader)).build(),
+                        ErrorCode.NOT_LEADER_OR_FOLLOWER),
+                new Case(valid.toBuilder().setPartition(7).build(), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+                new Case(valid.toBuilder().clearNewIsr().addNewIsr(follower).build(), ErrorCode.INVALID_REQUEST),
+                new Case(valid.toBuilder().addNewIsr(42).build(), ErrorCode.INVALID_REQUEST));
+        for (Case c : cases) {
+            assertThat(error(controller.alterPartition(c.request())).code()).as(c.request().toString()).isEqualTo(c.code());
+            assertThat(log.image()).isEqualTo(before);
+        }
+
+        var response = controller.alterPartition(valid).join().getPartition();
+        assertThat(response.getIsrList()).containsExactlyElementsOf(shrunk);
+        assertThat(response.getPartitionEpoch()).isEqualTo(p.partitionEpoch() + 1);
+        assertThat(response.getLeaderEpoch()).isEqualTo(p.leaderEpoch());
+        assertThat(log.image().partition(topic.id(), 0).orElseThrow().isr()).containsExactlyElementsOf(shrunk);
+        // The same request again now carries a stale partition epoch.
+        assertThat(error(controller.alterPartition(valid)).code()).isEqualTo(ErrorCode.INVALID_UPDATE_VERSION);
+    }
+
+    @Test
+    void sessionTimeoutFencesBrokerAndMovesItsLeaderships() {
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage replicated = createTopic("replicated", 6, 3);
+        // A single-replica topic on every broker: its partitions on the fenced broker lose their leader.
+        TopicImage single = createTopic("single", 3, 1);
+        int victim = 1;
+        assertThat(replicated.partitions().values()).anyMatch(p -> p.leader() == victim);
+
+        // Brokers 2 and 3 keep heartbeating; broker 1 goes silent.
+        for (int step = 0; step < 4; step++) {
+            time.advanceMs(400);
+            heartbeat(2, epochs.get(2));
+            heartbeat(3, epochs.get(3));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> !log.image().isUnfenced(victim));
+        MetadataImage image = log.image();
+        assertThat(image.isUnfenced(2)).isTrue();
+        for (PartitionRegistration p : image.topicByName("replicated").orElseThrow().partitions().values()) {
+            PartitionRegistration before = replicated.partition(p.partition());
+            assertThat(p.isr()).doesNotContain(victim).hasSize(2);
+            assertThat(p.leader()).isNotEqualTo(victim).isIn(p.isr());
+            if (before.leader() == victim) {
+                assertThat(p.leaderEpoch()).isEqualTo(before.leaderEpoch() + 1);
+            }
+        }
+        PartitionRegistration orphan = image.topicByName("single").orElseThrow().partitions().values().stream()
+                .filter(p -> p.replicas().equals(List.of(victim))).findFirst().orElseThrow();
+        assertThat(orphan.leader()).isEqualTo(PartitionRegistration.NO_LEADER);
+        assertThat(orphan.isr()).as("no unclean election: the last ISR member stays").containsExactly(victim);
+
+        // The broker comes back: unfenced once caught up, and leads its orphaned partition again.
+        BrokerHeartbeatResponse back = heartbeat(victim, epochs.get(victim));
+        assertThat(back.getFenced()).isFalse();
+        PartitionRegistration restored = log.image().partition(single.id(), orphan.partition()).orElseThrow();
+        assertThat(restored.leader()).isEqualTo(victim);
+        assertThat(restored.leaderEpoch()).isEqualTo(orphan.leaderEpoch() + 1);
+    }
+
+    @Test
+    void aNewActiveControllerGivesEveryBrokerAFreshSession() {
+        Map<Integer, Long> epochs = brokers(2);
+        log.setActive(false, 1);
+        time.advanceMs(5 * SESSION_MS); // no heartbeats while there was no controller
+        assertThat(error(controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(1)
+                .setBrokerEpoch(epochs.get(1)).build())).code()).isEqualTo(ErrorCode.NOT_CONTROLLER);
+        log.setActive(true, 2);
+        // Over several controller ticks (one per 100 ms here) nobody is fenced: a new grace period.
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                .until(() -> log.image().unfencedBrokerIds().equals(List.of(1, 2)));
+        time.advanceMs(SESSION_MS + 1);
+        heartbeat(2, epochs.get(2));
+        await().atMost(Duration.ofSeconds(5)).until(() -> log.image().unfencedBrokerIds().equals(List.of(2)));
+    }
+
+    @Test
+    void registrationIsIdempotentPerIncarnationAndExclusiveWhileAlive() {
+        long epoch = register(1, "first");
+        assertThat(register(1, "first")).as("a retry gets the same epoch").isEqualTo(epoch);
+        heartbeat(1, epoch);
+        BrookException dup = error(controller.registerBroker(RegisterBrokerRequest.newBuilder().setBrokerId(1)
+                .setIncarnationId("second").setHost("h").putPorts("grpc", 1).build()));
+        assertThat(dup.code()).isEqualTo(ErrorCode.DUPLICATE_BROKER_REGISTRATION);
+        assertThat(dup.retriable()).isTrue();
+        time.advanceMs(SESSION_MS + 1);
+        long second = register(1, "second");
+        assertThat(second).isGreaterThan(epoch);
+        assertThat(log.image().brokers().get(1).fenced()).isTrue();
+        assertThat(error(controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(1)
+                .setBrokerEpoch(epoch).build())).code()).isEqualTo(ErrorCode.STALE_BROKER_EPOCH);
+        assertThat(error(controller.registerBroker(RegisterBrokerRequest.newBuilder().setBrokerId(2)
+                .setIncarnationId("x").setHost("h").putPorts("http", 1).build())).code())
+                .isEqualTo(ErrorCode.INVALID_REQUEST);
+    }
+
+    @Test
+    void producerIdBlocksNeverOverlap() {
+        Map<Integer, Long> epochs = brokers(2);
+        AllocateProducerIdsResponse a = controller.allocateProducerIds(AllocateProducerIdsRequest.newBuilder()
+                .setBrokerId(1).setBrokerEpoch(epochs.get(1)).build()).join();
+        AllocateProducerIdsResponse b = controller.allocateProducerIds(AllocateProducerIdsRequest.newBuilder()
+                .setBrokerId(2).setBrokerEpoch(epochs.get(2)).build()).join();
+        assertThat(a.getCount()).isEqualTo(1000);
+        assertThat(b.getFirstProducerId()).isEqualTo(a.getFirstProducerId() + a.getCount());
+        assertThat(log.image().nextProducerId()).isEqualTo(b.getFirstProducerId() + b.getCount());
+        assertThat(error(controller.allocateProducerIds(AllocateProducerIdsRequest.newBuilder()
+                .setBrokerId(1).setBrokerEpoch(0).build())).code()).isEqualTo(ErrorCode.STALE_BROKER_EPOCH);
+    }
+
+    @Test
+    void controlledShutdownMovesLeadershipAtOnce() {
+        Map<Integer, Long> epochs = brokers(3);
+        createTopic("t", 3, 3);
+        BrokerHeartbeatResponse r = controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(2)
+                .setBrokerEpoch(epochs.get(2)).setWantShutdown(true).build()).join();
+        assertThat(r.getShouldShutDown()).isTrue();
+        assertThat(log.image().isUnfenced(2)).isFalse();
+        assertThat(log.image().allPartitions()).allSatisfy(p -> {
+            assertThat(p.leader()).isNotEqualTo(2);
+            assertThat(p.isr()).doesNotContain(2);
+        });
+    }
+}
