@@ -38,6 +38,7 @@ public final class Producer implements AutoCloseable {
   private final Sender sender;
   private final Thread senderThread;
   private final Map<String, AtomicInteger> stickyPartition = new ConcurrentHashMap<>();
+  private final Map<String, TopicPartition[]> partitionObjects = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   public Producer(ProducerConfig config) {
@@ -65,7 +66,7 @@ public final class Producer implements AutoCloseable {
       int partitions = partitionCount(record.topic());
       int partition = choosePartition(record, partitions);
       long ts = record.timestamp() != null ? record.timestamp() : System.currentTimeMillis();
-      RecordAccumulator.Appended a = accumulator.append(new TopicPartition(record.topic(), partition), ts,
+      RecordAccumulator.Appended a = accumulator.append(topicPartition(record.topic(), partition, partitions), ts,
           record.key(), record.value(), record.headers(), System.currentTimeMillis());
       if (record.partition() == null && record.key() == null && a.batchFull()) {
         stickyPartition.computeIfAbsent(record.topic(), t -> new AtomicInteger()).incrementAndGet();
@@ -81,6 +82,20 @@ public final class Producer implements AutoCloseable {
     } catch (IllegalArgumentException | IllegalStateException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /** TopicPartition objects are made once per partition (their constructor checks the name). */
+  private TopicPartition topicPartition(String topic, int partition, int partitions) {
+    TopicPartition[] tps = partitionObjects.get(topic);
+    if (tps == null || tps.length < partitions) {
+      TopicPartition[] fresh = new TopicPartition[partitions];
+      for (int i = 0; i < partitions; i++) {
+        fresh[i] = new TopicPartition(topic, i);
+      }
+      partitionObjects.put(topic, fresh);
+      tps = fresh;
+    }
+    return tps[partition];
   }
 
   private int partitionCount(String topic) {

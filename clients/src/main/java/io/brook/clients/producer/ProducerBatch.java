@@ -6,6 +6,7 @@ import io.brook.storage.record.Header;
 import io.brook.storage.record.RecordBatchBuilder;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -22,7 +23,7 @@ final class ProducerBatch {
   final long createdMs;
   private final RecordBatchBuilder builder;
   private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
-  private final List<Long> timestamps = new ArrayList<>();
+  private long[] timestamps = new long[64];
   private final int batchSizeBytes;
   private ByteBuffer built;
   int attempts;
@@ -43,8 +44,11 @@ final class ProducerBatch {
     }
     builder.append(timestamp, key, value, headers);
     CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+    if (futures.size() == timestamps.length) {
+      timestamps = Arrays.copyOf(timestamps, timestamps.length * 2);
+    }
+    timestamps[futures.size()] = timestamp;
     futures.add(f);
-    timestamps.add(timestamp);
     return f;
   }
 
@@ -67,7 +71,7 @@ final class ProducerBatch {
   void complete(long baseOffset) {
     for (int i = 0; i < futures.size(); i++) {
       long offset = baseOffset < 0 ? -1 : baseOffset + i;
-      futures.get(i).complete(new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps.get(i)));
+      futures.get(i).complete(new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps[i]));
     }
   }
 

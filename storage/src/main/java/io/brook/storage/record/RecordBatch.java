@@ -293,20 +293,44 @@ public final class RecordBatch {
    * producers; followers trust the CRC of bytes their leader already validated.
    */
   public void validateRecords(boolean producerBatch, boolean requireKeys) {
+    // Walks the framing without materialising records: a leader runs this on every produced
+    // batch, so it must not allocate per record.
+    ByteBuffer body = recordsSection();
     int expected = recordCount();
     int count = 0;
     long lastDelta = -1;
-    for (Record r : records()) {
-      long delta = r.offset() - baseOffset();
+    while (body.hasRemaining()) {
+      int length = Varint.readInt(body);
+      if (length < 0 || length > body.remaining()) {
+        throw new CorruptRecordException("record length " + length + " with " + body.remaining() + " bytes left");
+      }
+      int end = body.position() + length;
+      body.get(); // attributes
+      Varint.readLong(body); // timestamp delta
+      long delta = Varint.readInt(body);
       if (delta <= lastDelta || delta > lastOffsetDelta()) {
         throw new CorruptRecordException("record offset delta " + delta + " out of order in batch");
       }
       if (producerBatch && delta != count) {
         throw new CorruptRecordException("record " + count + " of a producer batch has offset delta " + delta);
       }
-      if (requireKeys && r.key() == null) {
-        throw new InvalidRecordException(
-            "compacted log requires a key on every record; record " + count + " has none");
+      int keyLength = skipBytes(body, end);
+      if (requireKeys && keyLength < 0) {
+        throw new InvalidRecordException("compacted log requires a key on every record; record " + count + " has none");
+      }
+      skipBytes(body, end); // value
+      int headers = Varint.readInt(body);
+      if (headers < 0) {
+        throw new CorruptRecordException("record header count " + headers + " is impossible");
+      }
+      for (int h = 0; h < headers; h++) {
+        if (skipBytes(body, end) < 0) {
+          throw new CorruptRecordException("record header with a null key");
+        }
+        skipBytes(body, end);
+      }
+      if (body.position() != end) {
+        throw new CorruptRecordException("record length " + length + " does not match its contents");
       }
       lastDelta = delta;
       count++;
@@ -318,6 +342,21 @@ public final class RecordBatch {
       throw new CorruptRecordException(
           "producer batch lastOffsetDelta " + lastOffsetDelta() + " != last record delta " + lastDelta);
     }
+  }
+
+  /** Skips a varint-length-prefixed field; returns its length (-1 for null). */
+  private static int skipBytes(ByteBuffer in, int end) {
+    int len = Varint.readInt(in);
+    if (len < -1) {
+      throw new CorruptRecordException("negative field length " + len);
+    }
+    if (len > end - in.position()) {
+      throw new CorruptRecordException("field length " + len + " runs past the end of its record");
+    }
+    if (len > 0) {
+      in.position(in.position() + len);
+    }
+    return len;
   }
 
   /** Decodes the records (decompressing if needed). Offsets are absolute, from the current base. */
