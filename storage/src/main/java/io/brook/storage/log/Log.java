@@ -97,9 +97,10 @@ public final class Log implements AutoCloseable {
     epochCache.truncateFromEnd(logEndOffset);
     epochCache.truncateFromStart(logStartOffset);
     highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
-    // Everything up to the log end offset was just validated and is on disk (fsynced by the
-    // recovery when it cut anything; otherwise it was already there before we opened).
-    segments.values().forEach(LogSegment::flush);
+    // Everything up to the log end offset was just validated; make the part past the old
+    // recovery point durable too, so the recovery point can move to the log end.
+    Long fromBase = segments.floorKey(Math.max(checkpointed, logStartOffset));
+    segments.tailMap(fromBase == null ? logStartOffset : fromBase, true).values().forEach(LogSegment::flush);
     recoveryPoint = logEndOffset;
     recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
     lastFlushMs = time.milliseconds();
@@ -624,6 +625,11 @@ public final class Log implements AutoCloseable {
   /** Flushes, checkpoints and closes every segment. */
   @Override
   public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+    }
     flush();
     synchronized (lock) {
       if (closed) {

@@ -195,6 +195,7 @@ public final class LogCompactor {
         .baseOffset(batch.baseOffset())
         .partitionLeaderEpoch(batch.partitionLeaderEpoch())
         .producer(batch.producerId(), batch.producerEpoch(), batch.baseSequence())
+        .transactional(batch.isTransactional())
         .lastOffsetDelta(batch.lastOffsetDelta());
     for (Record r : kept) {
       builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), r.headers());

@@ -46,9 +46,15 @@ final class LogLoader {
             Files.deleteIfExists(f);
           } else if (name.endsWith(LogSegment.LOG_SUFFIX + LogSegment.SWAP_SUFFIX)) {
             long base = parseBase(name);
-            log.info("completing interrupted compaction of segment {} in {}", base, dir);
-            LogSegment.completeSwap(dir, base);
-            bases.add(base);
+            if (Files.exists(LogSegment.logFile(dir, base))) {
+              log.info("completing interrupted compaction of segment {} in {}", base, dir);
+              LogSegment.completeSwap(dir, base);
+              bases.add(base);
+            } else {
+              // The segment was deleted (truncation, retention) after the compactor committed.
+              log.info("discarding compaction of segment {} in {}, deleted meanwhile", base, dir);
+              Files.deleteIfExists(f);
+            }
           } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
             bases.add(parseBase(name));
           }
@@ -63,7 +69,7 @@ final class LogLoader {
         long nextBase = last ? Long.MAX_VALUE : bases.get(i + 1);
         LogSegment segment = LogSegment.open(dir, base, config, nowMs);
         boolean recover = last || nextBase > recoveryPoint || !segment.loadIndexes();
-        int bytesCut = recover ? segment.recover(config.maxMessageBytes()) : 0;
+        int bytesCut = recover ? segment.recover(Integer.MAX_VALUE) : 0;
         if (!segments.isEmpty() && segment.baseOffset() < segments.lastEntry().getValue().nextOffset()) {
           // Overlaps the previous segment: cannot be trusted.
           log.warn("segment {} in {} overlaps the previous one; deleting it and everything after", base, dir);
@@ -72,9 +78,17 @@ final class LogLoader {
           break;
         }
         segments.put(base, segment);
-        if (bytesCut > 0) {
+        // A recovered (unflushed) segment that ends before the next one starts lost whole batches
+        // in the crash: offsets are contiguous in a log that is never compacted.
+        boolean hole = !last && recover && !config.compact() && segment.nextOffset() != nextBase;
+        if (bytesCut > 0 || hole) {
           cut += bytesCut;
-          log.warn("cut {} invalid bytes from the end of segment {} in {}", bytesCut, base, dir);
+          if (bytesCut > 0) {
+            log.warn("cut {} invalid bytes from the end of segment {} in {}", bytesCut, base, dir);
+          } else {
+            log.warn("segment {} in {} ends at offset {} but the next starts at {}: batches were lost in a crash",
+                base, dir, segment.nextOffset(), nextBase);
+          }
           if (!last) {
             log.warn("deleting {} segments after the corrupt one in {}", bases.size() - i - 1, dir);
             deleteSegmentsFrom(dir, bases.subList(i + 1, bases.size()));

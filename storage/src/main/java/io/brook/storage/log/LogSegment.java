@@ -394,6 +394,10 @@ final class LogSegment {
     if (base < nextOffset || header.get(RecordBatch.MAGIC_OFFSET) != RecordBatch.MAGIC) {
       return null;
     }
+    int lastDelta = header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+    if (lastDelta < 0 || base - baseOffset > Integer.MAX_VALUE - (long) lastDelta) {
+      return null; // not addressable from this segment's base: a corrupt base offset
+    }
     ByteBuffer buf = ByteBuffer.allocate((int) size);
     readFully(buf, pos);
     RecordBatch batch = RecordBatch.wrap(buf.flip());
@@ -414,7 +418,7 @@ final class LogSegment {
     try {
       offsetIndex.sanityCheck(sizeBytes);
       timeIndex.sanityCheck(sizeBytes);
-      if (sizeBytes > 0 && offsetIndex.entries() == 0) {
+      if (sizeBytes > 0 && (offsetIndex.entries() == 0 || timeIndex.entries() == 0)) {
         return false;
       }
       if (sizeBytes > 0) {

@@ -34,6 +34,7 @@ public final class RecordBatchBuilder {
   private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
   private int baseSequence = RecordBatch.NO_SEQUENCE;
   private boolean control;
+  private boolean transactional;
 
   private int count;
   private int lastOffsetDelta = -1;
@@ -81,6 +82,11 @@ public final class RecordBatchBuilder {
 
   public RecordBatchBuilder control(boolean control) {
     this.control = control;
+    return this;
+  }
+
+  public RecordBatchBuilder transactional(boolean transactional) {
+    this.transactional = transactional;
     return this;
   }
 
@@ -193,6 +199,9 @@ public final class RecordBatchBuilder {
     if (control) {
       attributes |= RecordBatch.CONTROL_MASK;
     }
+    if (transactional) {
+      attributes |= RecordBatch.TRANSACTIONAL_MASK;
+    }
     buf.putLong(baseOffset)
         .putInt(size - RecordBatch.LOG_OVERHEAD)
         .putInt(partitionLeaderEpoch)
@@ -227,6 +236,7 @@ public final class RecordBatchBuilder {
     producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
     baseSequence = RecordBatch.NO_SEQUENCE;
     control = false;
+    transactional = false;
     return this;
   }
 
