@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.brook.broker.config.NodeConfig;
 import io.brook.storage.config.ConfigException;
-import io.brook.storage.log.LogConfig;
+import io.brook.broker.config.TopicConfigs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +73,6 @@ class NodeConfigTest {
   void docsListEveryNodeKeyAsDefined() throws Exception {
     String text = Files.readString(Path.of("..", "docs", "configuration.md"), StandardCharsets.UTF_8);
     assertThat(text).contains(NodeConfig.DEFINITION.toMarkdownTable());
-    assertThat(text).contains(LogConfig.DEFINITION.toMarkdownTable());
+    assertThat(text).contains(TopicConfigs.DEFINITION.toMarkdownTable());
   }
 }

@@ -1,10 +1,13 @@
 package io.brook.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import io.brook.clients.admin.Admin;
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
 import io.brook.proto.v1.Acks;
 import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.v1.ConsumeRequest;
@@ -205,7 +208,33 @@ class ApiIT {
     assertThat(m.getTopics(0).getPartitionsCount()).isEqualTo(2);
     assertThat(m.getTopics(1).getError().getCode().name()).isEqualTo("UNKNOWN_TOPIC_OR_PARTITION");
     assertThat(stub.metadata(MetadataRequest.getDefaultInstance()).getTopicsList()).extracting(t -> t.getName())
-        .containsExactly("api", "pipe", "stream");
+        .contains("api", "pipe", "stream").isSorted();
+  }
+
+  @Test
+  void topicsGrowAndChangeConfigs() {
+    try (Admin admin = new Admin(cluster.bootstrapList(), 30_000)) {
+      admin.createTopic("grow", 2, 1, Map.of());
+      assertThat(admin.createPartitions("grow", 5).getPartitionsCount()).isEqualTo(5);
+      assertThat(stub.metadata(MetadataRequest.newBuilder().addTopics("grow").build()).getTopics(0).getPartitionsCount())
+          .isEqualTo(5);
+      stub.produce(ProduceRequest.newBuilder().setTopic("grow").setPartition(4)
+          .setRecords(RecordList.newBuilder().addRecords(rec(null, "in a new partition", 0))).build());
+      assertThatThrownBy(() -> admin.createPartitions("grow", 3))
+          .isInstanceOfSatisfying(BrookException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PARTITIONS));
+
+      Map<String, String> overrides = admin.alterTopicConfig("grow", Map.of("retention.ms", "60000", "min.insync.replicas", "1"), List.of());
+      assertThat(overrides).containsEntry("retention.ms", "60000");
+      assertThat(admin.describeTopic("grow").getConfigsMap()).containsEntry("retention.ms", "60000")
+          .containsEntry("segment.bytes", String.valueOf(1 << 30));
+      assertThat(admin.alterTopicConfig("grow", Map.of(), List.of("retention.ms"))).doesNotContainKey("retention.ms");
+      assertThatThrownBy(() -> admin.alterTopicConfig("grow", Map.of("retention.ms", "-7"), List.of()))
+          .isInstanceOfSatisfying(BrookException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG);
+            assertThat(e.getMessage()).contains("retention.ms");
+          });
+      assertThat(admin.describeTopic("grow").getOverridesMap()).containsOnlyKeys("min.insync.replicas");
+    }
   }
 
   private static <T> StreamObserver<T> collect(List<T> into) {

@@ -2,6 +2,7 @@ package io.brook.metadata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import io.brook.metadata.client.BrokerIdentity;
@@ -13,11 +14,16 @@ import io.brook.metadata.quorum.MetadataQuorumNode;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.errors.WireErrors;
+import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.ControllerServiceGrpc;
 import io.brook.proto.metadata.v1.CreatableTopic;
+import io.brook.proto.metadata.v1.CreatePartitionsRequest;
+import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.DescribeQuorumRequest;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
+import io.brook.proto.metadata.v1.PartitionState;
 import io.brook.proto.metadata.v1.QuorumVoter;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -270,6 +276,53 @@ class MetadataQuorumClusterTest {
             assertThat(codes).filteredOn(c -> c == ErrorCode.ERROR_CODE_UNSPECIFIED).hasSize(1);
             assertThat(codes).filteredOn(c -> c != ErrorCode.ERROR_CODE_UNSPECIFIED)
                     .containsOnly(ErrorCode.TOPIC_ALREADY_EXISTS);
+        }
+    }
+
+    @Test
+    void topicsGrowAndChangeConfigsThroughTheClient() throws Exception {
+        try (TestCluster cluster = new TestCluster(1, dir).start()) {
+            cluster.awaitActiveController(Duration.ofSeconds(10));
+            brokers(cluster, 1, 2);
+            MetadataClient admin = cluster.client();
+            admin.createTopics(topic("grow", 2, 2));
+
+            CreatePartitionsResponse grown = admin.createPartitions("grow", 4);
+            assertThat(grown.getPartitionsList()).extracting(PartitionState::getPartition).containsExactly(0, 1, 2, 3);
+            assertThat(grown.getPartitionsList()).allSatisfy(p ->
+                    assertThat(p.getReplicasList()).containsExactlyInAnyOrder(1, 2));
+            AlterTopicConfigResponse altered = admin.alterTopicConfig("grow", Map.of("retention.ms", "60000"),
+                    List.of("cleanup.policy"));
+            assertThat(altered.getOverridesMap()).isEqualTo(Map.of("retention.ms", "60000"));
+            TopicImage t = admin.awaitImage(img -> img.topicByName("grow")
+                    .filter(x -> x.partitions().size() == 4 && !x.configs().isEmpty()).isPresent(),
+                    Duration.ofSeconds(5)).topicByName("grow").orElseThrow();
+            assertThat(t.configs()).isEqualTo(Map.of("retention.ms", "60000"));
+
+            // Refusals keep their codes across the wire.
+            BrookException e = catchThrowableOfType(() -> admin.alterTopicConfig("grow",
+                    Map.of("retention.ms", "soon"), List.of()), BrookException.class);
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_CONFIG);
+            assertThat(e.getMessage()).contains("retention.ms");
+            e = catchThrowableOfType(() -> admin.createPartitions("grow", 4), BrookException.class);
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_PARTITIONS);
+            assertThat(e.getMessage()).contains("has 4 partitions");
+            ManagedChannel channel = ManagedChannelBuilder.forTarget(cluster.grpcEndpoint(1)).usePlaintext().build();
+            try {
+                var stub = ControllerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+                Throwable missing = catchThrowable(() -> stub.createPartitions(CreatePartitionsRequest.newBuilder()
+                        .setName("missing").setTotalPartitions(3).build()));
+                assertThat(((StatusRuntimeException) missing).getStatus().getCode()).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+                assertThat(WireErrors.toException(missing).code()).isEqualTo(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+                Throwable bad = catchThrowable(() -> stub.alterTopicConfig(AlterTopicConfigRequest.newBuilder()
+                        .setName("grow").addDelete("no.such.key").build()));
+                assertThat(((StatusRuntimeException) bad).getStatus().getCode())
+                        .isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+                assertThat(WireErrors.toException(bad).code()).isEqualTo(ErrorCode.INVALID_CONFIG);
+            } finally {
+                channel.shutdownNow();
+            }
+            assertThat(cluster.node(1).image().topicByName("grow").orElseThrow()).isEqualTo(t);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.brook.broker.api;
 
+import io.brook.broker.config.TopicConfigs;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.image.MetadataImage;
@@ -29,9 +30,10 @@ import io.brook.proto.v1.ListTopicsRequest;
 import io.brook.proto.v1.ListTopicsResponse;
 import io.brook.proto.v1.Voter;
 import io.brook.storage.TopicPartition;
-import io.brook.storage.log.LogConfig;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
@@ -87,7 +89,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       if (req.getReplicationFactor() < 0) {
         throw new BrookException(ErrorCode.INVALID_REPLICATION_FACTOR, "replication factor must be positive, got " + req.getReplicationFactor());
       }
-      LogConfig.from(req.getConfigsMap()); // INVALID_CONFIG naming the key, before anything is written
+      TopicConfigs.parse(req.getConfigsMap()); // INVALID_CONFIG naming the key, before anything is written
       metadata.createTopics(CreateTopicsRequest.newBuilder().setValidateOnly(req.getValidateOnly())
           .addTopics(CreatableTopic.newBuilder().setName(req.getName()).setPartitions(partitions)
               .setReplicationFactor(rf).putAllConfigs(req.getConfigsMap()))
@@ -121,21 +123,39 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       TopicImage t = host.image().topicByName(req.getName()).orElseThrow(() ->
           new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
       return DescribeTopicResponse.newBuilder().setTopic(MetadataViews.topic(t))
-          .putAllConfigs(LogConfig.DEFINITION.parse(t.configs()).asStrings()).putAllOverrides(t.configs()).build();
+          .putAllConfigs(TopicConfigs.parse(t.configs()).asStrings()).putAllOverrides(t.configs()).build();
     });
   }
 
   @Override
   public void createPartitions(CreatePartitionsRequest req, StreamObserver<CreatePartitionsResponse> out) {
     answer(out, () -> {
-      throw new BrookException(ErrorCode.INVALID_REQUEST, "adding partitions is not supported yet");
+      metadata.createPartitions(req.getName(), req.getTotalPartitions());
+      TopicImage t = awaitLocal(img -> img.topicByName(req.getName())
+          .map(x -> x.partitions().size() >= req.getTotalPartitions()).orElse(false))
+          .topicByName(req.getName()).orElseThrow();
+      return CreatePartitionsResponse.newBuilder().setTopic(MetadataViews.topic(t)).build();
     });
   }
 
   @Override
   public void alterTopicConfig(AlterTopicConfigRequest req, StreamObserver<AlterTopicConfigResponse> out) {
     answer(out, () -> {
-      throw new BrookException(ErrorCode.INVALID_REQUEST, "altering topic configs is not supported yet");
+      TopicImage before = host.image().topicByName(req.getName()).orElseThrow(() ->
+          new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
+      Map<String, String> after = new HashMap<>(before.configs());
+      after.putAll(req.getSetMap());
+      for (String k : req.getDeleteList()) {
+        if (!TopicConfigs.DEFINITION.contains(k)) {
+          throw new BrookException(ErrorCode.INVALID_CONFIG, "unknown configuration key: " + k);
+        }
+        after.remove(k);
+      }
+      TopicConfigs.parse(after); // the whole result must be a valid config
+      Map<String, String> overrides = metadata.alterTopicConfig(req.getName(), req.getSetMap(), req.getDeleteList())
+          .getOverridesMap();
+      awaitLocal(img -> img.topicByName(req.getName()).map(x -> x.configs().equals(overrides)).orElse(false));
+      return AlterTopicConfigResponse.newBuilder().putAllOverrides(overrides).build();
     });
   }
 

@@ -1,5 +1,6 @@
 package io.brook.broker.partition;
 
+import io.brook.broker.config.TopicConfigs;
 import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.image.PartitionRegistration;
@@ -165,7 +166,7 @@ public final class PartitionHost implements AutoCloseable {
   }
 
   static LogConfig logConfig(TopicImage topic) {
-    return LogConfig.from(topic.configs());
+    return TopicConfigs.logConfig(topic.configs());
   }
 
   /**

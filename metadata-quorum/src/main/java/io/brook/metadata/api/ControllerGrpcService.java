@@ -10,9 +10,13 @@ import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
 import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
 import io.brook.proto.metadata.v1.AlterPartitionResponse;
+import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
 import io.brook.proto.metadata.v1.ControllerServiceGrpc;
+import io.brook.proto.metadata.v1.CreatePartitionsRequest;
+import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
@@ -92,6 +96,16 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     @Override
     public void deleteTopics(DeleteTopicsRequest request, StreamObserver<DeleteTopicsResponse> out) {
         reply(controller.deleteTopics(request), out);
+    }
+
+    @Override
+    public void createPartitions(CreatePartitionsRequest request, StreamObserver<CreatePartitionsResponse> out) {
+        reply(controller.createPartitions(request), out);
+    }
+
+    @Override
+    public void alterTopicConfig(AlterTopicConfigRequest request, StreamObserver<AlterTopicConfigResponse> out) {
+        reply(controller.alterTopicConfig(request), out);
     }
 
     @Override

@@ -8,6 +8,10 @@ import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
 import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
 import io.brook.proto.metadata.v1.AlterPartitionResponse;
+import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
+import io.brook.proto.metadata.v1.CreatePartitionsRequest;
+import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
@@ -15,6 +19,8 @@ import io.brook.proto.metadata.v1.DeleteTopicsResponse;
 import io.brook.proto.metadata.v1.DescribeQuorumRequest;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeoutException;
@@ -112,6 +118,27 @@ public final class MetadataClient implements AutoCloseable {
 
     public DeleteTopicsResponse deleteTopics(DeleteTopicsRequest request) {
         return caller.call("DeleteTopics", stub -> stub.deleteTopics(request));
+    }
+
+    /** Grows a topic to {@code request.total_partitions}; the answer lists all its partitions. */
+    public CreatePartitionsResponse createPartitions(CreatePartitionsRequest request) {
+        return caller.call("CreatePartitions", stub -> stub.createPartitions(request));
+    }
+
+    public CreatePartitionsResponse createPartitions(String topic, int totalPartitions) {
+        return createPartitions(CreatePartitionsRequest.newBuilder().setName(topic)
+                .setTotalPartitions(totalPartitions).build());
+    }
+
+    /** Sets and resets a topic's config overrides, all or nothing; the answer holds the overrides after. */
+    public AlterTopicConfigResponse alterTopicConfig(AlterTopicConfigRequest request) {
+        return caller.call("AlterTopicConfig", stub -> stub.alterTopicConfig(request));
+    }
+
+    public AlterTopicConfigResponse alterTopicConfig(String topic, Map<String, String> set,
+                                                     Collection<String> delete) {
+        return alterTopicConfig(AlterTopicConfigRequest.newBuilder().setName(topic).putAllSet(set)
+                .addAllDelete(delete).build());
     }
 
     public AlterPartitionResponse alterPartition(AlterPartitionRequest request) {

@@ -1,7 +1,6 @@
 package io.brook.metadata.controller;
 
 import io.brook.metadata.image.MetadataImage;
-import io.brook.metadata.image.PartitionRegistration;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.metadata.v1.CreatableTopic;
@@ -55,12 +54,7 @@ final class CreateTopicsHandler {
                 throw ControllerErrors.invalid("topic " + t.getName() + " appears twice in the request");
             }
         }
-        ReplicaPlacer.Load load = new ReplicaPlacer.Load(unfenced);
-        for (PartitionRegistration p : image.allPartitions()) {
-            for (int r : p.replicas()) {
-                load.addExisting(r, r == p.leader());
-            }
-        }
+        ReplicaPlacer.Load load = ReplicaPlacer.Load.ofCluster(image);
         List<MetadataRecord> records = new ArrayList<>();
         CreateTopicsResponse.Builder resp = CreateTopicsResponse.newBuilder();
         for (CreatableTopic t : req.getTopicsList()) {

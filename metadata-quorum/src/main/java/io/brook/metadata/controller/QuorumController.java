@@ -10,9 +10,13 @@ import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
 import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
 import io.brook.proto.metadata.v1.AlterPartitionResponse;
+import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
 import io.brook.proto.metadata.v1.ControllerEndpointRecord;
+import io.brook.proto.metadata.v1.CreatePartitionsRequest;
+import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
@@ -77,6 +81,8 @@ public final class QuorumController implements AutoCloseable {
     private final BrokerLifecycle brokers;
     private final CreateTopicsHandler createTopics;
     private final DeleteTopicsHandler deleteTopics = new DeleteTopicsHandler();
+    private final CreatePartitionsHandler createPartitions;
+    private final AlterTopicConfigHandler alterTopicConfig = new AlterTopicConfigHandler();
     private final AlterPartitionHandler alterPartition = new AlterPartitionHandler();
     private final ProducerIdsHandler producerIds = new ProducerIdsHandler();
 
@@ -102,6 +108,7 @@ public final class QuorumController implements AutoCloseable {
         }
         this.brokers = new BrokerLifecycle(new BrokerHeartbeatTracker(sessionTimeoutMs));
         this.createTopics = new CreateTopicsHandler(random);
+        this.createPartitions = new CreatePartitionsHandler(random);
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "brook-controller-" + nodeId);
             t.setDaemon(true);
@@ -135,6 +142,14 @@ public final class QuorumController implements AutoCloseable {
 
     public CompletableFuture<DeleteTopicsResponse> deleteTopics(DeleteTopicsRequest req) {
         return submit("DeleteTopics", image -> deleteTopics.handle(image, req));
+    }
+
+    public CompletableFuture<CreatePartitionsResponse> createPartitions(CreatePartitionsRequest req) {
+        return submit("CreatePartitions", image -> createPartitions.handle(image, req));
+    }
+
+    public CompletableFuture<AlterTopicConfigResponse> alterTopicConfig(AlterTopicConfigRequest req) {
+        return submit("AlterTopicConfig", image -> alterTopicConfig.handle(image, req));
     }
 
     public CompletableFuture<AllocateProducerIdsResponse> allocateProducerIds(AllocateProducerIdsRequest req) {

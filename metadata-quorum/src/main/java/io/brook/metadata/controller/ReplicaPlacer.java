@@ -1,5 +1,7 @@
 package io.brook.metadata.controller;
 
+import io.brook.metadata.image.MetadataImage;
+import io.brook.metadata.image.PartitionRegistration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -51,6 +53,17 @@ final class ReplicaPlacer {
             this.topicReplicas = new int[this.brokerIds.length];
         }
 
+        /** The unfenced brokers of {@code image}, with every replica and leadership they hold now. */
+        static Load ofCluster(MetadataImage image) {
+            Load load = new Load(image.unfencedBrokerIds());
+            for (PartitionRegistration p : image.allPartitions()) {
+                for (int r : p.replicas()) {
+                    load.addExisting(r, r == p.leader());
+                }
+            }
+            return load;
+        }
+
         int size() {
             return brokerIds.length;
         }
@@ -77,11 +90,29 @@ final class ReplicaPlacer {
 
     /** Replica lists (leader first) for {@code partitions} new partitions of one topic. */
     List<List<Integer>> place(Load load, int partitions, int replicationFactor) {
+        return place(load, List.of(), partitions, replicationFactor);
+    }
+
+    /**
+     * Replica lists (leader first) for {@code partitions} more partitions of a topic whose current
+     * partitions have the replica lists {@code topicAssignment}: those count toward the "fewest
+     * replicas of this topic" tie-break, so the topic's own partitions spread too. The cluster's
+     * load (which already includes them) is in {@code load}.
+     */
+    List<List<Integer>> place(Load load, List<List<Integer>> topicAssignment, int partitions, int replicationFactor) {
         int n = load.size();
         if (replicationFactor < 1 || replicationFactor > n) {
             throw new IllegalArgumentException("replication factor " + replicationFactor + " with " + n + " brokers");
         }
         Arrays.fill(load.topicReplicas, 0);
+        for (List<Integer> replicaList : topicAssignment) {
+            for (int r : replicaList) {
+                int i = Arrays.binarySearch(load.brokerIds, r);
+                if (i >= 0) {
+                    load.topicReplicas[i]++;
+                }
+            }
+        }
         int start = random.nextInt(n);
         List<List<Integer>> out = new ArrayList<>(partitions);
         for (int p = 0; p < partitions; p++) {

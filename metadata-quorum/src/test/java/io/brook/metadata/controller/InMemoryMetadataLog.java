@@ -5,6 +5,7 @@ import io.brook.metadata.image.MetadataImage;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ final class InMemoryMetadataLog implements MetadataLog, AutoCloseable {
     private final ScheduledExecutorService committer = Executors.newSingleThreadScheduledExecutor();
     private final long commitDelayMs;
     private final AtomicInteger pending = new AtomicInteger();
+    private final List<List<MetadataRecord>> entries = new CopyOnWriteArrayList<>();
     private volatile MetadataImage image = MetadataImage.EMPTY;
     private volatile long term = 1;
     private volatile boolean active = true;
@@ -25,6 +27,15 @@ final class InMemoryMetadataLog implements MetadataLog, AutoCloseable {
 
     InMemoryMetadataLog(long commitDelayMs) {
         this.commitDelayMs = commitDelayMs;
+    }
+
+    /** Every entry appended so far, in order (committed or about to be). */
+    List<List<MetadataRecord>> entries() {
+        return List.copyOf(entries);
+    }
+
+    List<MetadataRecord> lastEntry() {
+        return entries.get(entries.size() - 1);
     }
 
     void setActive(boolean active, long term) {
@@ -56,6 +67,7 @@ final class InMemoryMetadataLog implements MetadataLog, AutoCloseable {
     public synchronized CompletableFuture<Long> append(List<MetadataRecord> records) {
         long index = nextIndex++;
         long t = term;
+        entries.add(List.copyOf(records));
         pending.incrementAndGet();
         CompletableFuture<Long> done = new CompletableFuture<>();
         committer.schedule(() -> {

@@ -2,6 +2,7 @@ package io.brook.metadata.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import io.brook.metadata.MockTime;
@@ -13,16 +14,25 @@ import io.brook.proto.errors.BrookException;
 import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
 import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
+import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
 import io.brook.proto.metadata.v1.CreatableTopic;
+import io.brook.proto.metadata.v1.CreatePartitionsRequest;
+import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.MetadataRecord;
+import io.brook.proto.metadata.v1.PartitionState;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
+import io.brook.proto.metadata.v1.TopicConfigRecord;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -278,5 +288,186 @@ class QuorumControllerTest {
             assertThat(p.leader()).isNotEqualTo(2);
             assertThat(p.isr()).doesNotContain(2);
         });
+    }
+
+    CompletableFuture<CreatePartitionsResponse> createPartitions(String name, int total) {
+        return controller.createPartitions(CreatePartitionsRequest.newBuilder().setName(name)
+                .setTotalPartitions(total).build());
+    }
+
+    /** Per unfenced broker: how many replicas (or, with {@code leaders}, leaderships) it holds. */
+    static Collection<Integer> perBroker(MetadataImage image, boolean leaders) {
+        Map<Integer, Integer> counts = new TreeMap<>();
+        image.unfencedBrokerIds().forEach(id -> counts.put(id, 0));
+        for (PartitionRegistration p : image.allPartitions()) {
+            for (int r : leaders ? (p.hasLeader() ? List.of(p.leader()) : List.<Integer>of()) : p.replicas()) {
+                counts.merge(r, 1, Integer::sum);
+            }
+        }
+        return counts.values();
+    }
+
+    @Test
+    void createPartitionsGrowsATopicEvenlyAndListsAllItsPartitions() {
+        brokers(3);
+        createTopic("other", 4, 2);
+        TopicImage before = createTopic("t", 2, 2);
+        int entries = log.entries().size();
+
+        CreatePartitionsResponse response = createPartitions("t", 5).join();
+
+        TopicImage after = log.image().topicByName("t").orElseThrow();
+        assertThat(after.partitions().keySet()).containsExactly(0, 1, 2, 3, 4);
+        assertThat(response.getName()).isEqualTo("t");
+        assertThat(response.getTopicId()).isEqualTo(before.id());
+        assertThat(response.getPartitionsList()).as("the whole topic, as the image has it")
+                .containsExactlyElementsOf(after.partitions().values().stream()
+                        .map(p -> CreatePartitionsHandler.state(after, p)).toList());
+        assertThat(response.getPartitionsList()).extracting(PartitionState::getTopicName).containsOnly("t");
+        for (int i = 0; i < 2; i++) {
+            assertThat(after.partition(i)).as("existing partition %d", i).isEqualTo(before.partition(i));
+        }
+        for (int i = 2; i < 5; i++) {
+            PartitionRegistration p = after.partition(i);
+            assertThat(p.replicas()).hasSize(2).doesNotHaveDuplicates();
+            assertThat(p.isr()).isEqualTo(p.replicas());
+            assertThat(p.leader()).isEqualTo(p.replicas().get(0));
+            assertThat(p.leaderEpoch()).isZero();
+            assertThat(p.partitionEpoch()).isZero();
+        }
+        assertThat(log.entries()).as("one entry").hasSize(entries + 1);
+        assertThat(log.lastEntry()).hasSize(3).allMatch(MetadataRecord::hasPartition);
+        // Placed with the cluster's load counted: 18 replicas and 9 leaderships over 3 brokers.
+        assertThat(perBroker(log.image(), false)).containsOnly(6);
+        assertThat(perBroker(log.image(), true)).containsOnly(3);
+
+        // The same entry applied again (a duplicate or stale write) changes nothing.
+        MetadataImage applied = log.image();
+        log.append(log.lastEntry()).join();
+        assertThat(log.image().appliedIndex()).isGreaterThan(applied.appliedIndex());
+        assertThat(log.image().topicsById()).isEqualTo(applied.topicsById());
+    }
+
+    @Test
+    void createPartitionsRefusalsChangeNothing() {
+        Map<Integer, Long> epochs = brokers(3);
+        createTopic("wide", 3, 3);
+        createTopic("narrow", 1, 2);
+        // Broker 3 leaves (controlled shutdown): two unfenced brokers remain.
+        controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(3).setBrokerEpoch(epochs.get(3))
+                .setWantShutdown(true).build()).join();
+        MetadataImage before = log.image();
+        int entries = log.entries().size();
+
+        record Case(String name, int total, ErrorCode code, String message) { }
+        List<Case> cases = List.of(
+                new Case("nope", 5, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic nope does not exist"),
+                new Case("", 5, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "does not exist"),
+                new Case("wide", 3, ErrorCode.INVALID_PARTITIONS, "topic wide has 3 partitions"),
+                new Case("wide", 1, ErrorCode.INVALID_PARTITIONS, "topic wide has 3 partitions"),
+                new Case("wide", 0, ErrorCode.INVALID_PARTITIONS, "topic wide has 3 partitions"),
+                new Case("wide", 100_001, ErrorCode.INVALID_PARTITIONS, "at most 100000"),
+                new Case("wide", 4, ErrorCode.INVALID_REPLICATION_FACTOR,
+                        "replication factor 3 exceeds the 2 unfenced brokers"));
+        for (Case c : cases) {
+            BrookException e = error(createPartitions(c.name(), c.total()));
+            assertThat(e.code()).as(c.toString()).isEqualTo(c.code());
+            assertThat(e.getMessage()).as(c.toString()).contains(c.message());
+            assertThat(log.image()).isEqualTo(before);
+            assertThat(log.entries()).hasSize(entries);
+        }
+
+        // Replication factor 2 still fits on the two unfenced brokers, and only on them.
+        CreatePartitionsResponse grown = createPartitions("narrow", 3).join();
+        assertThat(grown.getPartitionsList()).hasSize(3);
+        assertThat(grown.getPartitionsList().subList(1, 3))
+                .allSatisfy(p -> assertThat(p.getReplicasList()).containsExactlyInAnyOrder(1, 2));
+        // A retry of a request that was committed is refused harmlessly.
+        assertThat(error(createPartitions("narrow", 3)).code()).isEqualTo(ErrorCode.INVALID_PARTITIONS);
+        assertThat(log.image().topicByName("narrow").orElseThrow().partitions()).hasSize(3);
+    }
+
+    void createTopicWithConfigs(String name, Map<String, String> configs) {
+        controller.createTopics(CreateTopicsRequest.newBuilder().addTopics(CreatableTopic.newBuilder()
+                .setName(name).setPartitions(1).setReplicationFactor(1).putAllConfigs(configs)).build()).join();
+    }
+
+    @Test
+    void alterTopicConfigSetsAndResetsOverrides() {
+        brokers(1);
+        createTopicWithConfigs("c", Map.of("retention.ms", "1000", "cleanup.policy", "compact"));
+        int entries = log.entries().size();
+        AlterTopicConfigRequest request = AlterTopicConfigRequest.newBuilder().setName("c")
+                .putSet("retention.ms", "2000").putSet("segment.bytes", "1048576")
+                .addDelete("cleanup.policy").addDelete("flush.ms") // flush.ms is not set: nothing to do
+                .build();
+
+        AlterTopicConfigResponse response = controller.alterTopicConfig(request).join();
+
+        Map<String, String> expected = Map.of("retention.ms", "2000", "segment.bytes", "1048576");
+        assertThat(response.getOverridesMap()).isEqualTo(expected);
+        assertThat(response.getName()).isEqualTo("c");
+        assertThat(response.getTopicId()).isEqualTo(log.image().topicByName("c").orElseThrow().id());
+        assertThat(log.image().topicByName("c").orElseThrow().configs()).isEqualTo(expected);
+        assertThat(log.entries()).as("one entry").hasSize(entries + 1);
+        assertThat(log.lastEntry()).extracting(MetadataRecord::getTopicConfig)
+                .extracting(TopicConfigRecord::getKey, TopicConfigRecord::getValue, TopicConfigRecord::getRemove)
+                .containsExactly(tuple("cleanup.policy", "", true),
+                        tuple("retention.ms", "2000", false),
+                        tuple("segment.bytes", "1048576", false));
+
+        // The same entry applied again changes nothing.
+        MetadataImage applied = log.image();
+        log.append(log.lastEntry()).join();
+        assertThat(log.image().topicsById()).isEqualTo(applied.topicsById());
+
+        // The same request again (say a retry after a timeout) writes nothing and answers the same.
+        int written = log.entries().size();
+        assertThat(controller.alterTopicConfig(request).join().getOverridesMap()).isEqualTo(expected);
+        assertThat(log.entries()).hasSize(written);
+    }
+
+    @Test
+    void alterTopicConfigIsAllOrNothing() {
+        brokers(1);
+        createTopicWithConfigs("c", Map.of("retention.ms", "1000"));
+        MetadataImage before = log.image();
+        int entries = log.entries().size();
+        // Every refused request also carries a valid change, which must not be applied either.
+        AlterTopicConfigRequest valid = AlterTopicConfigRequest.newBuilder().setName("c")
+                .putSet("segment.ms", "60000").addDelete("retention.ms").build();
+
+        record Case(AlterTopicConfigRequest request, ErrorCode code, String named) { }
+        List<Case> cases = List.of(
+                new Case(valid.toBuilder().setName("nope").build(), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "nope"),
+                new Case(valid.toBuilder().putSet("max.message.bytes", "big").build(), ErrorCode.INVALID_CONFIG,
+                        "max.message.bytes"),
+                new Case(valid.toBuilder().putSet("min.insync.replicas", "0").build(), ErrorCode.INVALID_CONFIG,
+                        "min.insync.replicas"),
+                new Case(valid.toBuilder().putSet("no.such.key", "1").build(), ErrorCode.INVALID_CONFIG,
+                        "no.such.key"),
+                new Case(valid.toBuilder().addDelete("other.unknown").build(), ErrorCode.INVALID_CONFIG,
+                        "other.unknown"),
+                new Case(valid.toBuilder().addDelete("segment.ms").build(), ErrorCode.INVALID_REQUEST, "segment.ms"),
+                new Case(valid.toBuilder().addDelete("retention.ms").build(), ErrorCode.INVALID_REQUEST,
+                        "retention.ms"),
+                new Case(AlterTopicConfigRequest.newBuilder().setName("c").build(), ErrorCode.INVALID_REQUEST,
+                        "topic c"));
+        for (Case c : cases) {
+            BrookException e = error(controller.alterTopicConfig(c.request()));
+            assertThat(e.code()).as(c.request().toString()).isEqualTo(c.code());
+            assertThat(e.getMessage()).as(c.request().toString()).contains(c.named());
+            assertThat(log.image()).isEqualTo(before);
+            assertThat(log.entries()).hasSize(entries);
+        }
+
+        // A key the topic has set can be deleted even if it is no longer a known key.
+        log.append(List.of(MetadataRecord.newBuilder().setTopicConfig(TopicConfigRecord.newBuilder()
+                .setTopicId(before.topicByName("c").orElseThrow().id()).setKey("legacy.key").setValue("x")).build()))
+                .join();
+        AlterTopicConfigResponse r = controller.alterTopicConfig(AlterTopicConfigRequest.newBuilder().setName("c")
+                .addDelete("legacy.key").build()).join();
+        assertThat(r.getOverridesMap()).isEqualTo(Map.of("retention.ms", "1000"));
+        assertThat(log.image().topicByName("c").orElseThrow().configs()).isEqualTo(Map.of("retention.ms", "1000"));
     }
 }

@@ -2,6 +2,7 @@ package io.brook.metadata.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -75,5 +76,55 @@ class ReplicaPlacerTest {
 
     static int spread(int[] counts) {
         return IntStream.of(counts).max().orElse(0) - IntStream.of(counts).min().orElse(0);
+    }
+
+    /**
+     * Property: growing existing topics (CreatePartitions) keeps the same balance as creating
+     * topics: per-broker replica and leader counts within 1, distinct replicas, the topic's
+     * replication factor.
+     */
+    @Test
+    void growingTopicsKeepsAFreshClusterBalanced() {
+        for (long seed = 0; seed < 200; seed++) {
+            Random random = new Random(seed);
+            int brokers = 1 + random.nextInt(10);
+            List<Integer> ids = IntStream.range(0, brokers).map(i -> 1 + i).boxed().toList();
+            ReplicaPlacer placer = new ReplicaPlacer(new Random(seed * 17));
+            ReplicaPlacer.Load load = new ReplicaPlacer.Load(ids);
+            List<List<List<Integer>>> topics = new ArrayList<>();
+            for (int step = 0; step < 12; step++) {
+                if (topics.isEmpty() || random.nextBoolean()) {
+                    topics.add(new ArrayList<>(placer.place(load, 1 + random.nextInt(10), 1 + random.nextInt(brokers))));
+                } else {
+                    List<List<Integer>> topic = topics.get(random.nextInt(topics.size()));
+                    int rf = topic.get(0).size();
+                    List<List<Integer>> added = placer.place(load, List.copyOf(topic), 1 + random.nextInt(10), rf);
+                    for (List<Integer> replicas : added) {
+                        assertThat(replicas).hasSize(rf);
+                        assertThat(new HashSet<>(replicas)).as("distinct replicas, seed %d", seed).hasSize(rf);
+                    }
+                    topic.addAll(added);
+                }
+                String context = "seed " + seed + ", brokers " + brokers + ", step " + step;
+                assertThat(spread(ids.stream().mapToInt(load::replicasOf).toArray())).as("replicas: " + context)
+                        .isLessThanOrEqualTo(1);
+                assertThat(spread(ids.stream().mapToInt(load::leadersOf).toArray())).as("leaders: " + context)
+                        .isLessThanOrEqualTo(1);
+            }
+        }
+    }
+
+    /** Among equally loaded brokers, a topic's new partitions go where it has fewest replicas. */
+    @Test
+    void newPartitionsOfATopicPreferBrokersWithoutIt() {
+        for (long seed = 0; seed < 20; seed++) {
+            ReplicaPlacer placer = new ReplicaPlacer(new Random(seed));
+            ReplicaPlacer.Load load = new ReplicaPlacer.Load(List.of(1, 2));
+            List<List<Integer>> t = placer.place(load, 1, 1);
+            List<List<Integer>> u = placer.place(load, 1, 1);
+            assertThat(u.get(0)).isNotEqualTo(t.get(0)); // balance: each broker now holds one
+            List<List<Integer>> more = placer.place(load, t, 1, 1);
+            assertThat(more.get(0)).as("seed %d", seed).isEqualTo(u.get(0));
+        }
     }
 }

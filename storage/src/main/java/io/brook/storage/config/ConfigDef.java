@@ -283,6 +283,16 @@ public final class ConfigDef {
       return key;
     }
 
+    /** Adds every key of {@code other} (for a definition that extends another). */
+    public Builder include(ConfigDef other) {
+      for (Key<?> k : other.keys()) {
+        if (keys.putIfAbsent(k.name(), k) != null) {
+          errors.add("duplicate key " + k.name());
+        }
+      }
+      return this;
+    }
+
     public ConfigDef build() {
       if (!errors.isEmpty()) {
         throw new IllegalStateException(String.join("; ", errors));
