@@ -270,53 +270,60 @@ COMPRESSION = {"none": broker_pb2.COMPRESSION_NONE, "gzip": broker_pb2.COMPRESSI
                "zstd": broker_pb2.COMPRESSION_ZSTD}
 
 
-def parser():
+def parsers():
+    """One parser per command; parsed with parse_intermixed_args so options and VALUEs may mix."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--bootstrap-server", default=os.environ.get("BROOK_BOOTSTRAP_SERVER", "localhost:9092"),
                         help="host:port[,host:port...] of Brook brokers (default: $BROOK_BOOTSTRAP_SERVER "
                              "or localhost:9092)")
     common.add_argument("--request-timeout-ms", type=int, default=30000, help="deadline of each call (default 30000)")
 
-    ap = argparse.ArgumentParser(description="A Brook client on gRPC stubs generated from proto/.")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    def command(name, description, run):
+        ap = argparse.ArgumentParser(prog="brook_example.py " + name, description=description, parents=[common])
+        ap.set_defaults(run=run)
+        return ap
 
-    c = sub.add_parser("create-topic", parents=[common], help="create a topic")
+    c = command("create-topic", "Create a topic.", cmd_create_topic)
     c.add_argument("name")
     c.add_argument("--partitions", type=int, default=0, help="default: the cluster's num.partitions")
     c.add_argument("--replication-factor", type=int, default=0, help="default: the cluster's")
-    c.set_defaults(run=cmd_create_topic)
 
-    p = sub.add_parser("produce", parents=[common], help="produce VALUEs (or stdin lines) as plain records, "
-                                                         "in one request")
+    p = command("produce", "Produce each VALUE (or each line of stdin) as a plain record, in one request; "
+                           "prints the base offset.", cmd_produce)
     p.add_argument("topic")
     p.add_argument("values", nargs="*", metavar="VALUE", help="one record each; none: one per line of stdin")
-    p.add_argument("--partition", type=int, default=0)
+    p.add_argument("--partition", type=int, default=0, help="default 0")
     p.add_argument("--key", help="key of every record (default: none)")
-    p.add_argument("--key-separator", help="split each VALUE into KEY<SEP>VALUE")
+    p.add_argument("--key-separator", metavar="SEP", help="split each VALUE into KEY<SEP>VALUE")
     p.add_argument("--header", action="append", default=[], metavar="KEY=VALUE", help="header of every record")
     p.add_argument("--acks", choices=sorted(ACKS), default="all")
     p.add_argument("--compression", choices=sorted(COMPRESSION), default="none",
                    help="how the broker compresses the batch it builds")
-    p.set_defaults(run=cmd_produce)
 
-    s = sub.add_parser("consume", parents=[common], help="print record values, one per line")
+    s = command("consume", "Print record values, one per line (Fetch with RECORD_FORMAT_RECORDS, long-poll).",
+                cmd_consume)
     s.add_argument("topic")
     s.add_argument("--partition", type=int, help="default: every partition (found with Metadata)")
     start = s.add_mutually_exclusive_group()
     start.add_argument("--from-beginning", action="store_true", help="start at the log start (default: the end)")
     start.add_argument("--offset", type=int, help="start at this offset in each partition")
-    s.add_argument("--max", type=int, help="stop after N records")
+    s.add_argument("--max", type=int, metavar="N", help="stop after N records")
     s.add_argument("--timeout-ms", type=int, help="stop after this long without a record")
     s.add_argument("--max-wait-ms", type=int, default=1000, help="long-poll wait of each Fetch (default 1000)")
     s.add_argument("--print-offset", action="store_true", help="prefix PARTITION:OFFSET")
     s.add_argument("--print-key", action="store_true", help="prefix the key (null if none)")
     s.add_argument("--print-headers", action="store_true", help="prefix the headers as K=V,K=V")
-    s.set_defaults(run=cmd_consume)
-    return ap
+    return {"create-topic": c, "produce": p, "consume": s}
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    commands = parsers()
+    if not argv or argv[0] not in commands:
+        out = sys.stdout if argv[:1] in (["-h"], ["--help"]) else sys.stderr
+        print("usage: brook_example.py {%s} [options] (COMMAND --help for more)" % ",".join(commands), file=out)
+        return 0 if out is sys.stdout else 2
+    args = commands[argv[0]].parse_intermixed_args(argv[1:])
     brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0)
     try:
         args.run(brook, args)

@@ -6,6 +6,10 @@ import io.brook.broker.api.AdminGrpcService;
 import io.brook.broker.api.BrokerGrpcService;
 import io.brook.broker.config.NodeConfig;
 import io.brook.broker.partition.PartitionHost;
+import io.brook.broker.replication.IsrManager;
+import io.brook.broker.replication.ReplicaFetcherManager;
+import io.brook.broker.replication.ReplicationGrpcService;
+import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.client.BrokerIdentity;
 import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.client.MetadataClientConfig;
@@ -13,6 +17,8 @@ import io.brook.metadata.quorum.MetadataQuorumNode;
 import io.brook.storage.Time;
 import io.brook.storage.log.LogConfig;
 import io.brook.storage.log.LogStore;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -23,6 +29,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +55,9 @@ public final class BrookNode implements AutoCloseable {
   private LogStore logStore;
   private PartitionHost host;
   private MetadataClient metadata;
+  private ReplicaFetcherManager fetchers;
+  private IsrManager isr;
+  private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
   private Server grpc;
   private HttpServer http;
   private HealthStatusManager health;
@@ -92,9 +102,14 @@ public final class BrookNode implements AutoCloseable {
       host = new PartitionHost(config.nodeId(), logStore, timer);
       metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
           .withHeartbeatIntervalMs(config.quorumConfig().heartbeatIntervalMs()), io.brook.metadata.time.Time.SYSTEM);
+      fetchers = new ReplicaFetcherManager(config.nodeId(), metadata::brokerEpoch, this::peerChannel,
+          config.get(NodeConfig.REPLICA_FETCH_WAIT_MAX_MS), config.get(NodeConfig.REPLICA_FETCH_MAX_BYTES));
+      host.replicateWith(fetchers);
+      isr = new IsrManager(host, metadata, config.get(NodeConfig.REPLICA_LAG_TIME_MAX_MS), timer);
       metadata.addImageListener(host::onImage);
       host.onImage(metadata.image());
       server.addService(new BrokerGrpcService(host, ""));
+      server.addService(new ReplicationGrpcService(host, isr));
       server.addService(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
           config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR)));
     }
@@ -109,6 +124,16 @@ public final class BrookNode implements AutoCloseable {
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
         http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
+  }
+
+  /** A channel to another broker's gRPC endpoint, or null while its address is unknown. */
+  private ManagedChannel peerChannel(int brokerId) {
+    String endpoint = host.image().broker(brokerId).map(BrokerRegistration::grpcEndpoint).orElse("");
+    if (endpoint.isEmpty()) {
+      return null;
+    }
+    return peerChannels.computeIfAbsent(endpoint, e -> ManagedChannelBuilder.forTarget(e).usePlaintext()
+        .maxInboundMessageSize(64 * 1024 * 1024).build());
   }
 
   private void startHttp() throws IOException {
@@ -170,6 +195,9 @@ public final class BrookNode implements AutoCloseable {
       health.enterTerminalState();
     }
     closeQuietly("metadata client", metadata);
+    closeQuietly("replica fetchers", fetchers);
+    closeQuietly("ISR manager", isr);
+    peerChannels.values().forEach(ManagedChannel::shutdownNow);
     if (grpc != null) {
       grpc.shutdown();
       try {

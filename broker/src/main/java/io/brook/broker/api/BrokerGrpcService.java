@@ -123,7 +123,8 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis());
       default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
     };
-    LogAppendInfo info = p.appendAsLeader(batches);
+    boolean all = req.getAcks() == Acks.ACKS_ALL || req.getAcks() == Acks.ACKS_UNSPECIFIED;
+    LogAppendInfo info = p.appendAsLeader(batches, all);
     ProduceResponse.Builder response = ProduceResponse.newBuilder()
         .setTopic(req.getTopic()).setPartition(req.getPartition()).setBaseOffset(info.firstOffset())
         .setLogAppendTimeMs(-1).setLogStartOffset(p.log().logStartOffset())

@@ -51,6 +51,13 @@ public final class NodeConfig {
   public static final Key<Integer> DEFAULT_REPLICATION_FACTOR = B.define("default.replication.factor", Type.INT, 1, atLeast(1),
       "Replicas per partition of a topic created without --replication-factor.");
 
+  public static final Key<Long> REPLICA_LAG_TIME_MAX_MS = B.define("replica.lag.time.max.ms", Type.LONG, 30_000L, atLeast(100),
+      "A follower that has not caught up with its leader's log end for this long leaves the ISR.");
+  public static final Key<Integer> REPLICA_FETCH_WAIT_MAX_MS = B.define("replica.fetch.wait.max.ms", Type.INT, 500, atLeast(0),
+      "How long a leader may hold a follower's fetch waiting for new data.");
+  public static final Key<Integer> REPLICA_FETCH_MAX_BYTES = B.define("replica.fetch.max.bytes", Type.INT, 1024 * 1024, atLeast(1024),
+      "Bytes a follower asks for per partition per fetch (at least one batch is always sent).");
+
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
 

@@ -1,6 +1,7 @@
 package io.brook.broker.partition;
 
 import io.brook.broker.config.TopicConfigs;
+import io.brook.broker.replication.ReplicaFetcherManager;
 import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.image.PartitionRegistration;
@@ -55,6 +56,7 @@ public final class PartitionHost implements AutoCloseable {
   });
   private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
   private volatile MetadataImage image = MetadataImage.EMPTY;
+  private volatile ReplicaFetcherManager fetchers;
 
   public PartitionHost(int brokerId, LogStore logStore, ScheduledExecutorService timer) {
     this.brokerId = brokerId;
@@ -64,6 +66,11 @@ public final class PartitionHost implements AutoCloseable {
 
   public int brokerId() {
     return brokerId;
+  }
+
+  /** Where followed partitions go; set once, before the first image. */
+  public void replicateWith(ReplicaFetcherManager fetchers) {
+    this.fetchers = fetchers;
   }
 
   public MetadataImage image() {
@@ -114,11 +121,14 @@ public final class PartitionHost implements AutoCloseable {
           existing = null;
         }
         if (existing == null) {
-          partitions.put(tp, createPartition(tp, topic, reg, next.appliedIndex()));
+          existing = createPartition(tp, topic, reg, next.appliedIndex());
+          partitions.put(tp, existing);
         } else {
           existing.updateRegistration(reg);
           existing.log().updateConfig(logConfig(topic));
         }
+        existing.setMinInsyncReplicas(TopicConfigs.minInsyncReplicas(topic.configs(), reg.replicas().size()));
+        updateRole(existing, reg);
       }
     }
     image = next;
@@ -149,13 +159,30 @@ public final class PartitionHost implements AutoCloseable {
     }
     Log l = logStore.getOrCreate(tp, logConfig(topic));
     writePartitionMetadata(l.dir(), topic.id(), index);
-    Partition p = new Partition(tp, topic.id(), brokerId, l, reg, timer);
+    Partition p = new Partition(tp, topic.id(), brokerId, l, reg, timer, System::currentTimeMillis);
     p.maybeAdvanceHighWatermark();
     log.info("hosting {} (leader {}, epoch {}, replicas {})", tp, reg.leader(), reg.leaderEpoch(), reg.replicas());
     return p;
   }
 
+  /** Leader: serve; follower: replicate from the leader; no leader: wait. */
+  private void updateRole(Partition p, PartitionRegistration reg) {
+    ReplicaFetcherManager f = fetchers;
+    if (f == null) {
+      return;
+    }
+    if (reg.leader() == brokerId || !reg.hasLeader()) {
+      f.unfollow(p.topicPartition());
+    } else {
+      f.follow(p, reg.leader());
+    }
+  }
+
   private void removePartition(TopicPartition tp, String why) {
+    ReplicaFetcherManager f = fetchers;
+    if (f != null) {
+      f.unfollow(tp);
+    }
     Partition p = partitions.remove(tp);
     if (p != null) {
       p.close();

@@ -66,12 +66,8 @@ public final class Producer implements AutoCloseable {
       int partitions = partitionCount(record.topic());
       int partition = choosePartition(record, partitions);
       long ts = record.timestamp() != null ? record.timestamp() : System.currentTimeMillis();
-      RecordAccumulator.Appended a = accumulator.append(topicPartition(record.topic(), partition, partitions), ts,
+      return accumulator.append(topicPartition(record.topic(), partition, partitions), ts,
           record.key(), record.value(), record.headers(), System.currentTimeMillis());
-      if (record.partition() == null && record.key() == null && a.batchFull()) {
-        stickyPartition.computeIfAbsent(record.topic(), t -> new AtomicInteger()).incrementAndGet();
-      }
-      return a.future();
     } catch (BrookException e) {
       return CompletableFuture.failedFuture(e);
     } catch (TimeoutException e) {
@@ -139,7 +135,17 @@ public final class Producer implements AutoCloseable {
     if (r.key() != null) {
       return Partitioner.partitionForKey(r.key(), partitions);
     }
-    return Math.floorMod(stickyPartition.computeIfAbsent(r.topic(), t -> new AtomicInteger()).get(), partitions);
+    // Sticky: stay on one partition while its batch fills; once that batch is gone (sent) or
+    // full, move on to the next partition.
+    AtomicInteger sticky = stickyPartition.computeIfAbsent(r.topic(), t -> new AtomicInteger());
+    int current = sticky.get();
+    int p = Math.floorMod(current, partitions);
+    int bytes = RecordAccumulator.estimate(r.key(), r.value(), r.headers());
+    if (!accumulator.hasRoom(topicPartition(r.topic(), p, partitions), bytes)) {
+      sticky.compareAndSet(current, current + 1);
+      p = Math.floorMod(sticky.get(), partitions);
+    }
+    return p;
   }
 
   /** Sends every queued record now and waits until each is acknowledged or failed. */

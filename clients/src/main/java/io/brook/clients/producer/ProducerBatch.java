@@ -39,7 +39,7 @@ final class ProducerBatch {
 
   /** Adds a record if it fits (an empty batch takes any one record); null if it does not. */
   CompletableFuture<RecordMetadata> tryAppend(long timestamp, byte[] key, byte[] value, List<Header> headers, int estimatedBytes) {
-    if (built != null || (!builder.isEmpty() && builder.estimatedSizeBytes() + estimatedBytes > batchSizeBytes)) {
+    if (!hasRoom(estimatedBytes)) {
       return null;
     }
     builder.append(timestamp, key, value, headers);
@@ -50,6 +50,10 @@ final class ProducerBatch {
     timestamps[futures.size()] = timestamp;
     futures.add(f);
     return f;
+  }
+
+  boolean hasRoom(int estimatedBytes) {
+    return built == null && (builder.isEmpty() || builder.estimatedSizeBytes() + estimatedBytes <= batchSizeBytes);
   }
 
   boolean isFull() {

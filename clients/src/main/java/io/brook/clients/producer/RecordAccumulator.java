@@ -36,15 +36,10 @@ final class RecordAccumulator {
     this.config = config;
   }
 
-  /** The outcome of an append: the record's future, and whether its batch is now full. */
-  record Appended(CompletableFuture<RecordMetadata> future, boolean batchFull, boolean newBatch) {}
-
-  Appended append(TopicPartition tp, long timestamp, byte[] key, byte[] value, List<Header> headers, long nowMs)
+  /** Adds a record to the partition's open batch (or a new one); returns the record's future. */
+  CompletableFuture<RecordMetadata> append(TopicPartition tp, long timestamp, byte[] key, byte[] value, List<Header> headers, long nowMs)
       throws TimeoutException, InterruptedException {
-    int estimate = 32 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-    for (Header h : headers) {
-      estimate += h.key().length() + (h.value() == null ? 0 : h.value().length) + 4;
-    }
+    int estimate = estimate(key, value, headers);
     lock.lock();
     try {
       if (closing) {
@@ -61,7 +56,7 @@ final class RecordAccumulator {
           if (last.isFull()) {
             changed.signalAll();
           }
-          return new Appended(f, last.isFull(), false);
+          return f;
         }
       }
       ProducerBatch batch = new ProducerBatch(tp, nextSequence++, nowMs, config.compression(), config.batchSizeBytes());
@@ -69,7 +64,28 @@ final class RecordAccumulator {
       batch.reservedBytes = estimate;
       q.addLast(batch);
       changed.signalAll();
-      return new Appended(f, batch.isFull(), true);
+      return f;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Bytes a record is counted as, against batch size and buffer memory (an upper bound). */
+  static int estimate(byte[] key, byte[] value, List<Header> headers) {
+    int estimate = 32 + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+    for (Header h : headers) {
+      estimate += h.key().length() + (h.value() == null ? 0 : h.value().length) + 4;
+    }
+    return estimate;
+  }
+
+  /** Whether the partition's newest batch is still open and has room for {@code bytes} more. */
+  boolean hasRoom(TopicPartition tp, int bytes) {
+    lock.lock();
+    try {
+      ArrayDeque<ProducerBatch> q = queues.get(tp);
+      ProducerBatch last = q == null ? null : q.peekLast();
+      return last != null && last.hasRoom(bytes);
     } finally {
       lock.unlock();
     }

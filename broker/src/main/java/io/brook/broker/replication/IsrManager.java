@@ -1,0 +1,89 @@
+package io.brook.broker.replication;
+
+import io.brook.broker.partition.Partition;
+import io.brook.broker.partition.PartitionHost;
+import io.brook.metadata.client.MetadataClient;
+import io.brook.metadata.image.PartitionRegistration;
+import io.brook.proto.errors.WireErrors;
+import io.brook.proto.metadata.v1.AlterPartitionRequest;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns ISR candidates of the partitions this broker leads into AlterPartition requests to the
+ * controller: every {@code lagMaxMs / 2} it drops followers that have not caught up for {@code
+ * lagMaxMs}; after a follower's fetch it adds it back once it has caught up. While a request is in
+ * flight the partition holds it as its pending ISR (for the high watermark) and asks for nothing
+ * else; the change takes effect when the metadata says so, and a refused request (stale epochs:
+ * another change won) is simply retried from fresh state later.
+ *
+ * <p>Threading: requests run one at a time on this class's own thread (they block on the
+ * controller); candidates are computed under each partition's lock.
+ */
+public final class IsrManager implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IsrManager.class);
+
+  private final PartitionHost host;
+  private final MetadataClient metadata;
+  private final long lagMaxMs;
+  private final ExecutorService requests = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "brook-isr");
+    t.setDaemon(true);
+    return t;
+  });
+
+  public IsrManager(PartitionHost host, MetadataClient metadata, long lagMaxMs, ScheduledExecutorService timer) {
+    this.host = host;
+    this.metadata = metadata;
+    this.lagMaxMs = lagMaxMs;
+    long period = Math.max(100, lagMaxMs / 2);
+    timer.scheduleWithFixedDelay(this::shrinkLagging, period, period, TimeUnit.MILLISECONDS);
+  }
+
+  private void shrinkLagging() {
+    for (Partition p : host.all()) {
+      try {
+        p.shrinkCandidate(lagMaxMs).ifPresent(isr -> submit(p, isr, "shrink"));
+      } catch (RuntimeException e) {
+        log.warn("ISR check of {} failed: {}", p.topicPartition(), e.toString());
+      }
+    }
+  }
+
+  /** Called after a follower's fetch was recorded. */
+  void onFollowerFetch(Partition p, int replicaId) {
+    Optional<List<Integer>> expanded = p.expandCandidate(replicaId);
+    expanded.ifPresent(isr -> submit(p, isr, "expand"));
+  }
+
+  private void submit(Partition p, List<Integer> newIsr, String why) {
+    PartitionRegistration r = p.registration();
+    p.setPendingIsr(newIsr);
+    log.info("{}: asking the controller to {} the ISR {} -> {} (leader epoch {}, partition epoch {})",
+        p.topicPartition(), why, r.isr(), newIsr, r.leaderEpoch(), r.partitionEpoch());
+    requests.execute(() -> {
+      try {
+        metadata.alterPartition(AlterPartitionRequest.newBuilder()
+            .setBrokerId(host.brokerId()).setBrokerEpoch(metadata.brokerEpoch())
+            .setTopicId(p.topicId()).setPartition(p.topicPartition().partition())
+            .setLeaderEpoch(r.leaderEpoch()).setPartitionEpoch(r.partitionEpoch())
+            .addAllNewIsr(newIsr).build());
+        // The registration arrives with the metadata, which clears the pending ISR.
+      } catch (RuntimeException e) {
+        log.info("{}: ISR change to {} refused: {}", p.topicPartition(), newIsr, WireErrors.toException(e));
+        p.setPendingIsr(null);
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    requests.shutdownNow();
+  }
+}
