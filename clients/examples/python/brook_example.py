@@ -8,7 +8,7 @@ in its `grpc-status-details-bin` trailer.
 
     brook_example.py create-topic NAME [--partitions N]
     brook_example.py produce TOPIC [--partition P] [--key K] [--header K=V]... VALUE...
-    brook_example.py consume TOPIC [--partition P] [--from-beginning] [--max N]
+    brook_example.py consume TOPIC [--partition P] [--from-beginning | --offset O] [--max N]
 
 Exit status: 0 on success, 1 on an error (one line on stderr: `error: CODE: message`),
 2 on a usage error.
@@ -307,7 +307,7 @@ def parsers():
     start = s.add_mutually_exclusive_group()
     start.add_argument("--from-beginning", action="store_true", help="start at the log start (default: the end)")
     start.add_argument("--offset", type=int, help="start at this offset in each partition")
-    s.add_argument("--max", type=int, metavar="N", help="stop after N records")
+    s.add_argument("--max", "--max-messages", dest="max", type=int, metavar="N", help="stop after N records")
     s.add_argument("--timeout-ms", type=int, help="stop after this long without a record")
     s.add_argument("--max-wait-ms", type=int, default=1000, help="long-poll wait of each Fetch (default 1000)")
     s.add_argument("--print-offset", action="store_true", help="prefix PARTITION:OFFSET")

@@ -108,7 +108,7 @@ public final class BrookNode implements AutoCloseable {
       isr = new IsrManager(host, metadata, config.get(NodeConfig.REPLICA_LAG_TIME_MAX_MS), timer);
       metadata.addImageListener(host::onImage);
       host.onImage(metadata.image());
-      server.addService(new BrokerGrpcService(host, ""));
+      server.addService(new BrokerGrpcService(host, "", metadata));
       server.addService(new ReplicationGrpcService(host, isr));
       server.addService(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
           config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR)));

@@ -3,6 +3,7 @@ package io.brook.broker.api;
 import com.google.protobuf.UnsafeByteOperations;
 import io.brook.broker.partition.Partition;
 import io.brook.broker.partition.PartitionHost;
+import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.image.TopicImage;
 import io.brook.proto.common.v1.ErrorCode;
@@ -13,6 +14,8 @@ import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.v1.ConsumeRequest;
 import io.brook.proto.v1.FetchRequest;
 import io.brook.proto.v1.FetchResponse;
+import io.brook.proto.v1.InitProducerIdRequest;
+import io.brook.proto.v1.InitProducerIdResponse;
 import io.brook.proto.v1.ListOffsetsRequest;
 import io.brook.proto.v1.ListOffsetsResponse;
 import io.brook.proto.v1.MetadataRequest;
@@ -47,10 +50,22 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
 
   private final PartitionHost host;
   private final String clusterId;
+  private final ProducerIdAllocator producerIds;
 
-  public BrokerGrpcService(PartitionHost host, String clusterId) {
+  public BrokerGrpcService(PartitionHost host, String clusterId, MetadataClient metadata) {
     this.host = host;
     this.clusterId = clusterId;
+    this.producerIds = new ProducerIdAllocator(metadata);
+  }
+
+  @Override
+  public void initProducerId(InitProducerIdRequest req, StreamObserver<InitProducerIdResponse> out) {
+    try {
+      out.onNext(InitProducerIdResponse.newBuilder().setProducerId(producerIds.nextProducerId()).setProducerEpoch(0).build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
   }
 
   // ------------------------------------------------------------------ produce

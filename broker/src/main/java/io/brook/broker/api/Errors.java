@@ -5,6 +5,8 @@ import io.brook.proto.errors.BrookException;
 import io.brook.storage.CorruptRecordException;
 import io.brook.storage.InvalidRecordException;
 import io.brook.storage.OffsetOutOfRangeException;
+import io.brook.storage.OutOfOrderSequenceException;
+import io.brook.storage.ProducerFencedException;
 import io.brook.storage.RecordTooLargeException;
 import io.brook.storage.StorageIOException;
 import io.brook.storage.config.ConfigException;
@@ -38,6 +40,12 @@ final class Errors {
     }
     if (c instanceof OffsetOutOfRangeException) {
       return new BrookException(ErrorCode.OFFSET_OUT_OF_RANGE, c.getMessage());
+    }
+    if (c instanceof OutOfOrderSequenceException) {
+      return new BrookException(ErrorCode.OUT_OF_ORDER_SEQUENCE, c.getMessage());
+    }
+    if (c instanceof ProducerFencedException) {
+      return new BrookException(ErrorCode.PRODUCER_FENCED, c.getMessage());
     }
     if (c instanceof ConfigException) {
       return new BrookException(ErrorCode.INVALID_CONFIG, c.getMessage());

@@ -7,7 +7,9 @@ import io.brook.metadata.image.PartitionRegistration;
 import io.brook.proto.errors.WireErrors;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,7 +31,10 @@ import org.slf4j.LoggerFactory;
 public final class IsrManager implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IsrManager.class);
 
+  private static final long REFUSAL_BACKOFF_MS = 1_000;
+
   private final PartitionHost host;
+  private final Map<Partition, Long> quietUntilMs = new ConcurrentHashMap<>();
   private final MetadataClient metadata;
   private final long lagMaxMs;
   private final ExecutorService requests = Executors.newSingleThreadExecutor(r -> {
@@ -48,6 +53,9 @@ public final class IsrManager implements AutoCloseable {
 
   private void shrinkLagging() {
     for (Partition p : host.all()) {
+      if (System.currentTimeMillis() < quietUntilMs.getOrDefault(p, 0L)) {
+        continue;
+      }
       try {
         p.shrinkCandidate(lagMaxMs).ifPresent(isr -> submit(p, isr, "shrink"));
       } catch (RuntimeException e) {
@@ -56,8 +64,14 @@ public final class IsrManager implements AutoCloseable {
     }
   }
 
-  /** Called after a follower's fetch was recorded. */
+  /**
+   * Called after a follower's fetch was recorded. A fenced follower (say, restarted and not yet
+   * caught up on metadata) is not proposed: the controller would refuse it.
+   */
   void onFollowerFetch(Partition p, int replicaId) {
+    if (!host.image().isUnfenced(replicaId) || System.currentTimeMillis() < quietUntilMs.getOrDefault(p, 0L)) {
+      return;
+    }
     Optional<List<Integer>> expanded = p.expandCandidate(replicaId);
     expanded.ifPresent(isr -> submit(p, isr, "expand"));
   }
@@ -76,7 +90,8 @@ public final class IsrManager implements AutoCloseable {
             .addAllNewIsr(newIsr).build());
         // The registration arrives with the metadata, which clears the pending ISR.
       } catch (RuntimeException e) {
-        log.info("{}: ISR change to {} refused: {}", p.topicPartition(), newIsr, WireErrors.toException(e));
+        log.info("{}: ISR change to {} refused: {}", p.topicPartition(), newIsr, WireErrors.toException(e).toString());
+        quietUntilMs.put(p, System.currentTimeMillis() + REFUSAL_BACKOFF_MS); // do not hammer the controller
         p.setPendingIsr(null);
       }
     });

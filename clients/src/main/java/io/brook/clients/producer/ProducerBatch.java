@@ -64,6 +64,15 @@ final class ProducerBatch {
     return futures.size();
   }
 
+  /** Stamps the idempotent producer's id, epoch and this batch's first sequence (before close). */
+  void setProducer(long producerId, short epoch, int baseSequence) {
+    builder.producer(producerId, epoch, baseSequence);
+  }
+
+  boolean isClosed() {
+    return built != null;
+  }
+
   /** Encodes (and compresses) the batch once; later calls return the same bytes. */
   ByteBuffer close() {
     if (built == null) {

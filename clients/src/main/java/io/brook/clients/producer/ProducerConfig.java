@@ -18,6 +18,8 @@ import java.util.Locale;
  * @param deliveryTimeoutMs a record not acknowledged this long after {@code send} fails
  * @param requestTimeoutMs how long to wait for one produce answer before retrying
  * @param maxInFlightPerPartition batches of one partition sent and not yet answered
+ * @param enableIdempotence number batches per partition under a producer id so that retries are
+ *     neither duplicated nor reordered (in effect with acks=all, as in Kafka)
  */
 public record ProducerConfig(
     List<String> bootstrapServers,
@@ -29,7 +31,8 @@ public record ProducerConfig(
     long maxBlockMs,
     long deliveryTimeoutMs,
     long requestTimeoutMs,
-    int maxInFlightPerPartition) {
+    int maxInFlightPerPartition,
+    boolean enableIdempotence) {
 
   public ProducerConfig {
     bootstrapServers = List.copyOf(bootstrapServers);
@@ -40,9 +43,15 @@ public record ProducerConfig(
       acks = Acks.ACKS_ALL;
     }
     if (lingerMs < 0 || batchSizeBytes <= 0 || bufferMemoryBytes < batchSizeBytes || maxBlockMs < 0
-        || deliveryTimeoutMs <= 0 || requestTimeoutMs <= 0 || maxInFlightPerPartition <= 0) {
+        || deliveryTimeoutMs <= 0 || requestTimeoutMs <= 0 || maxInFlightPerPartition <= 0
+        || (enableIdempotence && maxInFlightPerPartition > 5)) {
       throw new IllegalArgumentException("invalid producer config " + this);
     }
+  }
+
+  /** Whether batches carry producer id and sequence numbers (idempotence on, acks=all). */
+  public boolean idempotent() {
+    return enableIdempotence && acks == Acks.ACKS_ALL;
   }
 
   public static Builder builder(String... bootstrapServers) {
@@ -61,6 +70,7 @@ public record ProducerConfig(
     private long deliveryTimeoutMs = 120_000;
     private long requestTimeoutMs = 30_000;
     private int maxInFlightPerPartition = 5;
+    private boolean enableIdempotence = true;
 
     private Builder(List<String> bootstrap) {
       this.bootstrap = bootstrap;
@@ -122,9 +132,14 @@ public record ProducerConfig(
       return this;
     }
 
+    public Builder enableIdempotence(boolean v) {
+      enableIdempotence = v;
+      return this;
+    }
+
     public ProducerConfig build() {
       return new ProducerConfig(bootstrap, acks, lingerMs, batchSizeBytes, compression, bufferMemoryBytes,
-          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition);
+          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition, enableIdempotence);
     }
   }
 }

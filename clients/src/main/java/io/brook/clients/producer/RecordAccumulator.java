@@ -31,9 +31,27 @@ final class RecordAccumulator {
   private long usedBytes;
   private int flushesInProgress;
   private boolean closing;
+  /** Idempotence: the producer id (-1 until known, or when idempotence is off) and next sequences. */
+  private long producerId = -1;
+  private short producerEpoch;
+  private final boolean idempotent;
+  private final Map<TopicPartition, Integer> nextProducerSequence = new HashMap<>();
 
   RecordAccumulator(ProducerConfig config) {
     this.config = config;
+    this.idempotent = config.idempotent();
+  }
+
+  /** The idempotent producer's id is known: batches can be numbered and sent. */
+  void setProducerId(long id, short epoch) {
+    lock.lock();
+    try {
+      producerId = id;
+      producerEpoch = epoch;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Adds a record to the partition's open batch (or a new one); returns the record's future. */
@@ -127,7 +145,16 @@ final class RecordAccumulator {
             nextWake = Math.min(nextWake, config.lingerMs() - waited);
             break;
           }
+          if (idempotent && producerId < 0) {
+            break; // no producer id yet: batches cannot be numbered
+          }
           q.pollFirst();
+          if (idempotent && !head.isClosed()) {
+            // Sequences are given in queue order, once: a retried batch keeps its number.
+            int seq = nextProducerSequence.getOrDefault(head.tp, 0);
+            head.setProducer(producerId, producerEpoch, seq);
+            nextProducerSequence.put(head.tp, (int) ((seq + (long) head.recordCount()) % ((long) Integer.MAX_VALUE + 1)));
+          }
           head.close();
           out.add(head);
           flying++;

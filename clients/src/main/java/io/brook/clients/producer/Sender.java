@@ -9,6 +9,8 @@ import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.Acks;
 import io.brook.proto.v1.BrokerEndpoint;
 import io.brook.proto.v1.BrokerServiceGrpc;
+import io.brook.proto.v1.InitProducerIdRequest;
+import io.brook.proto.v1.InitProducerIdResponse;
 import io.brook.proto.v1.ProduceRequest;
 import io.brook.proto.v1.ProduceResponse;
 import io.grpc.stub.StreamObserver;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,7 @@ final class Sender implements Runnable {
   private final AtomicLong correlation = new AtomicLong();
   private volatile boolean running = true;
   private volatile boolean forceClose;
+  private boolean haveProducerId;
 
   Sender(ProducerConfig config, RecordAccumulator accumulator, MetadataCache metadata, ChannelPool channels) {
     this.config = config;
@@ -59,6 +63,9 @@ final class Sender implements Runnable {
     long[] sleep = new long[1];
     while (running || (!forceClose && !accumulator.isEmpty())) {
       try {
+        if (config.idempotent() && !haveProducerId) {
+          initProducerId();
+        }
         refreshMetadataIfAsked();
         long now = System.currentTimeMillis();
         List<ProducerBatch> ready = accumulator.drain(now, sleep);
@@ -76,6 +83,25 @@ final class Sender implements Runnable {
       }
     }
     streams.values().forEach(BrokerStream::close);
+  }
+
+  /** Asks any broker for a producer id (idempotence), retrying with backoff until one answers. */
+  private void initProducerId() throws InterruptedException {
+    List<String> addresses = new ArrayList<>(metadata.bootstrap());
+    metadata.snapshot().brokers().values().forEach(b -> addresses.add(b.getHost() + ":" + b.getPort()));
+    for (String address : addresses) {
+      try {
+        InitProducerIdResponse r = BrokerServiceGrpc.newBlockingStub(channels.get(address))
+            .withDeadlineAfter(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+            .initProducerId(InitProducerIdRequest.getDefaultInstance());
+        accumulator.setProducerId(r.getProducerId(), (short) r.getProducerEpoch());
+        haveProducerId = true;
+        return;
+      } catch (RuntimeException e) {
+        log.debug("InitProducerId at {} failed: {}", address, e.toString());
+      }
+    }
+    Thread.sleep(200);
   }
 
   void initiateClose(boolean force) {

@@ -52,6 +52,7 @@ public final class Log implements AutoCloseable {
   private final Object flushLock = new Object();
   private final ConcurrentNavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
   private final LeaderEpochCache epochCache;
+  private final ProducerStateTable producerState = new ProducerStateTable();
   private final CheckpointFile recoveryPointFile;
   private final CheckpointFile highWatermarkFile;
 
@@ -97,6 +98,7 @@ public final class Log implements AutoCloseable {
     epochCache.truncateFromEnd(logEndOffset);
     epochCache.truncateFromStart(logStartOffset);
     highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
+    rebuildProducerState();
     // Everything up to the log end offset was just validated; make the part past the old
     // recovery point durable too, so the recovery point can move to the log end.
     Long fromBase = segments.floorKey(Math.max(checkpointed, logStartOffset));
@@ -186,6 +188,10 @@ public final class Log implements AutoCloseable {
     List<RecordBatch> batches = validate(buf, true);
     synchronized (lock) {
       ensureOpen();
+      LogAppendInfo duplicate = checkProducerSequences(batches);
+      if (duplicate != null) {
+        return duplicate;
+      }
       long next = logEndOffset;
       for (RecordBatch b : batches) {
         b.setBaseOffset(next);
@@ -193,6 +199,60 @@ public final class Log implements AutoCloseable {
         next = b.nextOffset();
       }
       return doAppend(buf, batches);
+    }
+  }
+
+  /**
+   * Checks idempotent producer batches against the producer state (see {@link
+   * ProducerStateTable}). Returns the original append when the (single) batch is a retry of one
+   * already written, null when the batches may be appended.
+   */
+  private LogAppendInfo checkProducerSequences(List<RecordBatch> batches) {
+    RecordBatch first = batches.get(0);
+    if (first.producerId() == RecordBatch.NO_PRODUCER_ID || first.baseSequence() == RecordBatch.NO_SEQUENCE) {
+      return null;
+    }
+    if (batches.size() > 1) {
+      // Several batches of one idempotent producer: they must continue each other; only the
+      // first is checked against the table.
+      int expected = first.baseSequence();
+      for (RecordBatch b : batches) {
+        if (b.producerId() != first.producerId() || b.producerEpoch() != first.producerEpoch() || b.baseSequence() != expected) {
+          throw new InvalidRecordException("batches of one append must come from one producer in sequence");
+        }
+        expected = ProducerStateTable.nextSequence(lastSequence(b));
+      }
+    }
+    ProducerStateTable.BatchMeta original = producerState.check(first.producerId(), first.producerEpoch(),
+        first.baseSequence(), lastSequence(first));
+    if (original == null) {
+      return null;
+    }
+    if (batches.size() > 1) {
+      throw new InvalidRecordException("a retried batch must be sent alone");
+    }
+    return new LogAppendInfo(original.firstOffset(), original.lastOffset(), first.maxTimestamp(), first.recordCount(),
+        0, true);
+  }
+
+  private static int lastSequence(RecordBatch b) {
+    return ProducerStateTable.lastSequence(b.baseSequence(), b.lastOffsetDelta() + 1);
+  }
+
+  /** Rebuilds the producer state from the batch headers of the whole log (open, truncation). */
+  private void rebuildProducerState() {
+    producerState.clear();
+    for (LogSegment s : segments.values()) {
+      s.forEachBatchHeader(h -> {
+        long pid = h.getLong(RecordBatch.PRODUCER_ID_OFFSET);
+        int seq = h.getInt(RecordBatch.BASE_SEQUENCE_OFFSET);
+        if (pid != RecordBatch.NO_PRODUCER_ID && seq != RecordBatch.NO_SEQUENCE) {
+          long base = h.getLong(RecordBatch.BASE_OFFSET_OFFSET);
+          int delta = h.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+          producerState.update(pid, h.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), seq,
+              ProducerStateTable.lastSequence(seq, delta + 1), base, base + delta);
+        }
+      });
     }
   }
 
@@ -264,12 +324,18 @@ public final class Log implements AutoCloseable {
     for (RecordBatch b : batches) {
       epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
     }
+    for (RecordBatch b : batches) {
+      if (b.producerId() != RecordBatch.NO_PRODUCER_ID && b.baseSequence() != RecordBatch.NO_SEQUENCE) {
+        producerState.update(b.producerId(), b.producerEpoch(), b.baseSequence(), lastSequence(b), b.baseOffset(),
+            b.lastOffset());
+      }
+    }
     logEndOffset = lastOffset + 1;
     unflushedRecords += count;
     if (unflushedRecords >= config.flushMessages()) {
       flush();
     }
-    return new LogAppendInfo(firstOffset, lastOffset, maxTs, count, buf.remaining());
+    return new LogAppendInfo(firstOffset, lastOffset, maxTs, count, buf.remaining(), false);
   }
 
   /** The segment to append to: the active one, or a new one when the active one is due to roll. */
@@ -445,6 +511,7 @@ public final class Log implements AutoCloseable {
 
   private void afterTruncation() {
     epochCache.truncateFromEnd(logEndOffset);
+    rebuildProducerState();
     highWatermark = clamp(highWatermark);
     if (recoveryPoint > logEndOffset) {
       recoveryPoint = logEndOffset;

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.function.Consumer;
 
 /**
  * One segment of a partition log: {@code <baseOffset>.log} holding record batches back to back,
@@ -307,6 +308,18 @@ final class LogSegment {
       }
     }
     return -1;
+  }
+
+  /** Calls {@code visitor} with the 61-byte header of every batch, in order (a reused buffer). */
+  void forEachBatchHeader(Consumer<ByteBuffer> visitor) {
+    int limit = sizeBytes;
+    ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+    int pos = 0;
+    while (pos < limit) {
+      readHeader(header, pos, limit);
+      visitor.accept(header);
+      pos += batchSize(header);
+    }
   }
 
   /** Every batch from the start of the file, reading whole batches (framing checked, CRC not). */

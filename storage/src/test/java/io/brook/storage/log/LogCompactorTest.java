@@ -374,6 +374,9 @@ class LogCompactorTest {
     }
   }
 
+  /** Per producer id: its epoch and next sequence, so generated batches are a valid idempotent stream. */
+  private final Map<Long, int[]> producerSequences = new HashMap<>();
+
   private Written writeMore(Log log, Random rnd, Written w, int targetRecords, boolean keyed, KeySpace space) {
     List<Record> records = new ArrayList<>(w.records);
     Map<Long, BatchMeta> batches = new HashMap<>(w.batches);
@@ -390,11 +393,22 @@ class LogCompactorTest {
       CompressionType codec = CompressionType.values()[rnd.nextInt(CompressionType.values().length)];
       RecordBatchBuilder b = new RecordBatchBuilder().compression(codec);
       boolean producer = rnd.nextInt(3) == 0;
-      long pid = producer ? rnd.nextInt(1000) : RecordBatch.NO_PRODUCER_ID;
-      short pepoch = producer ? (short) rnd.nextInt(10) : RecordBatch.NO_PRODUCER_EPOCH;
-      int seq = producer ? rnd.nextInt(100_000) : RecordBatch.NO_SEQUENCE;
-      b.producer(pid, pepoch, seq);
       int n = 1 + rnd.nextInt(rnd.nextInt(4) == 0 ? 40 : 6);
+      long pid = producer ? rnd.nextInt(5) : RecordBatch.NO_PRODUCER_ID;
+      short pepoch = RecordBatch.NO_PRODUCER_EPOCH;
+      int seq = RecordBatch.NO_SEQUENCE;
+      if (producer) {
+        // A valid idempotent producer: sequences continue per producer id, epochs only grow.
+        int[] state = producerSequences.computeIfAbsent(pid, k -> new int[] {rnd.nextInt(10), rnd.nextInt(100_000)});
+        if (rnd.nextInt(20) == 0) {
+          state[0]++;
+          state[1] = 0;
+        }
+        pepoch = (short) state[0];
+        seq = state[1];
+        state[1] += n;
+      }
+      b.producer(pid, pepoch, seq);
       List<Record> relative = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         long ts = clock.milliseconds() - rnd.nextInt(1000);
