@@ -90,7 +90,10 @@ public final class BrookNode implements AutoCloseable {
     }
     NettyServerBuilder server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), config.get(NodeConfig.GRPC_PORT)))
-        .maxInboundMessageSize(64 * 1024 * 1024);
+        .maxInboundMessageSize(64 * 1024 * 1024)
+        // Peers ping every couple of seconds to notice a frozen or cut-off node quickly.
+        .permitKeepAliveTime(1, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true);
     health = new HealthStatusManager();
     server.addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance());
     if (quorum != null) {
@@ -133,7 +136,9 @@ public final class BrookNode implements AutoCloseable {
       return null;
     }
     return peerChannels.computeIfAbsent(endpoint, e -> ManagedChannelBuilder.forTarget(e).usePlaintext()
-        .maxInboundMessageSize(64 * 1024 * 1024).build());
+        .maxInboundMessageSize(64 * 1024 * 1024)
+        .keepAliveTime(2, TimeUnit.SECONDS).keepAliveTimeout(2, TimeUnit.SECONDS).keepAliveWithoutCalls(true)
+        .build());
   }
 
   private void startHttp() throws IOException {

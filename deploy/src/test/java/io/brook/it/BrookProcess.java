@@ -115,9 +115,32 @@ final class BrookProcess implements AutoCloseable {
 
   /** SIGKILL: no shutdown hook, no flush. */
   void kill() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      try {
+        thaw(); // a frozen JVM would not die of SIGKILL before it is continued on some kernels
+      } catch (IOException | IllegalStateException ignored) {
+        // already gone
+      }
+    }
     if (process != null) {
       process.destroyForcibly();
       process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** SIGSTOP: the JVM freezes (no heartbeats, no fetches) until {@link #thaw}. */
+  void freeze() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  void thaw() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String sig) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("kill", sig, Long.toString(process.pid())).inheritIO().start();
+    if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IllegalStateException("kill " + sig + " " + process.pid() + " failed");
     }
   }
 

@@ -14,6 +14,7 @@ import io.brook.metadata.quorum.MetadataQuorumNode;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.errors.WireErrors;
+import io.brook.proto.metadata.v1.AlterPartitionRequest;
 import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
 import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.ControllerServiceGrpc;
@@ -323,6 +324,96 @@ class MetadataQuorumClusterTest {
                 channel.shutdownNow();
             }
             assertThat(cluster.node(1).image().topicByName("grow").orElseThrow()).isEqualTo(t);
+        }
+    }
+
+    @Test
+    void preferredLeadershipReturnsOnceTheFailedBrokerIsBackInTheIsr() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, dir).start()) {
+            cluster.awaitActiveController(Duration.ofSeconds(10));
+            List<MetadataClient> brokers = brokers(cluster, 1, 2, 3);
+            MetadataClient admin = cluster.client();
+            admin.createTopics(topic("t", 3, 3));
+            TopicImage t = admin.awaitImage(img -> img.topicByName("t").isPresent(), Duration.ofSeconds(5))
+                    .topicByName("t").orElseThrow();
+            PartitionRegistration initial = t.partition(0);
+            int victim = initial.replicas().get(0);
+            assertThat(initial.leader()).isEqualTo(victim);
+
+            // The preferred leader's broker dies: fenced on session timeout, leadership moves.
+            brokers.get(victim - 1).closeAbruptly();
+            PartitionRegistration moved = admin.awaitImage(img -> !img.isUnfenced(victim)
+                    && img.partition(t.id(), 0).orElseThrow().leader() != victim, Duration.ofSeconds(10))
+                    .partition(t.id(), 0).orElseThrow();
+            assertThat(moved.isr()).doesNotContain(victim).hasSize(2);
+            assertThat(moved.leader()).isIn(moved.isr());
+            assertThat(moved.leaderEpoch()).isEqualTo(initial.leaderEpoch() + 1);
+
+            // It restarts (a new incarnation) and is unfenced; not in the ISR, so it leads nothing yet.
+            MetadataClient restarted = cluster.client();
+            restarted.registerBroker(new BrokerIdentity(victim, "127.0.0.1", Map.of("grpc", 10_000 + victim), ""));
+            MetadataImage back = admin.awaitImage(img -> img.isUnfenced(victim), Duration.ofSeconds(10));
+            assertThat(back.partition(t.id(), 0).orElseThrow()).isEqualTo(moved);
+
+            // Once it has caught up, the partition leader adds it back to the ISR, as replication will.
+            MetadataClient leader = brokers.get(moved.leader() - 1);
+            List<Integer> isr = new ArrayList<>(moved.isr());
+            isr.add(victim);
+            long rejoinNs = System.nanoTime();
+            PartitionState altered = leader.alterPartition(AlterPartitionRequest.newBuilder()
+                    .setBrokerId(moved.leader()).setBrokerEpoch(leader.brokerEpoch()).setTopicId(t.id())
+                    .setPartition(0).setLeaderEpoch(moved.leaderEpoch()).setPartitionEpoch(moved.partitionEpoch())
+                    .addAllNewIsr(isr).build()).getPartition();
+            assertThat(altered.getLeader()).isEqualTo(moved.leader());
+            assertThat(altered.getIsrList()).containsExactlyInAnyOrderElementsOf(isr);
+
+            // The controller moves leadership back to the preferred replica at once (not at the
+            // periodic check, 30 s by default), and every client sees it.
+            PartitionRegistration preferred = restarted.awaitImage(
+                    img -> img.partition(t.id(), 0).orElseThrow().leader() == victim, Duration.ofSeconds(5))
+                    .partition(t.id(), 0).orElseThrow();
+            System.out.printf("PREFERRED LEADER: broker %d leads again %d ms after rejoining the ISR%n", victim,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - rejoinNs));
+            assertThat(preferred.leaderEpoch()).isEqualTo(moved.leaderEpoch() + 1);
+            assertThat(preferred.partitionEpoch()).isEqualTo(altered.getPartitionEpoch() + 1);
+            assertThat(preferred.isr()).containsExactlyInAnyOrderElementsOf(isr);
+            admin.awaitImage(img -> img.partition(t.id(), 0).orElseThrow().equals(preferred), Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void controlledShutdownMovesLeadershipsBeforeCloseReturns() throws Exception {
+        try (TestCluster cluster = new TestCluster(3, dir).start()) {
+            cluster.awaitActiveController(Duration.ofSeconds(10));
+            List<MetadataClient> brokers = brokers(cluster, 1, 2, 3);
+            MetadataClient admin = cluster.client();
+            admin.createTopics(topic("t", 3, 3));
+            MetadataImage before = admin.awaitImage(img -> img.topicByName("t").isPresent(), Duration.ofSeconds(5));
+            int leaving = 1;
+            assertThat(before.allPartitions()).anyMatch(p -> p.leader() == leaving);
+
+            long startNs = System.nanoTime();
+            brokers.get(leaving - 1).close();
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+            System.out.printf("CONTROLLED SHUTDOWN: close() returned after %d ms%n", tookMs);
+            assertThat(tookMs).as("well before the session timeout").isLessThan(TestCluster.SESSION_TIMEOUT_MS);
+
+            // When close() returns, the closing broker's own metadata and the controller's show the move.
+            MetadataImage own = brokers.get(leaving - 1).image();
+            MetadataImage controller = cluster.awaitActiveController(Duration.ofSeconds(5)).image();
+            for (MetadataImage img : List.of(own, controller)) {
+                assertThat(img.isUnfenced(leaving)).isFalse();
+                for (PartitionRegistration p : img.topicByName("t").orElseThrow().partitions().values()) {
+                    PartitionRegistration old = before.partition(p.topicId(), p.partition()).orElseThrow();
+                    assertThat(p.leader()).isNotEqualTo(leaving).isIn(p.isr());
+                    assertThat(p.isr()).doesNotContain(leaving).hasSize(2);
+                    if (old.leader() == leaving) {
+                        assertThat(p.leaderEpoch()).isEqualTo(old.leaderEpoch() + 1);
+                    }
+                }
+            }
+            assertThat(admin.awaitImage(img -> !img.isUnfenced(leaving), Duration.ofSeconds(5)).unfencedBrokerIds())
+                    .containsExactly(2, 3);
         }
     }
 }

@@ -120,7 +120,7 @@ final class ReplicaFetcher implements Runnable {
         }
         ReplicaFetchRequest req = request();
         stream.onNext(req);
-        Object a = answers.poll(maxWaitMs + 15_000L, TimeUnit.MILLISECONDS);
+        Object a = answers.poll(maxWaitMs + 5_000L, TimeUnit.MILLISECONDS);
         if (a instanceof ReplicaFetchResponse r) {
           handle(r);
           backoffMs = 50;

@@ -82,9 +82,12 @@ public final class Admin implements AutoCloseable {
         if (left <= 0) {
           break;
         }
+        // Each broker gets a share of the time, so one that hangs (frozen, cut off) does not eat
+        // the whole budget before the others are tried.
+        long attemptMs = Math.min(left, Math.max(2_000, requestTimeoutMs / bootstrap.size()));
         try {
           return rpc.apply(AdminServiceGrpc.newBlockingStub(channels.get(address))
-              .withDeadlineAfter(left, TimeUnit.MILLISECONDS));
+              .withDeadlineAfter(attemptMs, TimeUnit.MILLISECONDS));
         } catch (RuntimeException e) {
           last = WireErrors.toException(e);
           if (!last.retriable()) {

@@ -45,6 +45,8 @@ public final class MetadataCache {
     }
   }
 
+  private static final long METADATA_ATTEMPT_MS = 3_000;
+
   private final List<String> bootstrap;
   private final ChannelPool channels;
   private final long requestTimeoutMs;
@@ -90,8 +92,9 @@ public final class MetadataCache {
     BrookException last = null;
     for (String address : addresses) {
       try {
+        // A short deadline per broker: one that hangs must not stall the others' turn.
         MetadataResponse r = BrokerServiceGrpc.newBlockingStub(channels.get(address))
-            .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS)
+            .withDeadlineAfter(Math.min(requestTimeoutMs, METADATA_ATTEMPT_MS), TimeUnit.MILLISECONDS)
             .metadata(MetadataRequest.newBuilder().addAllTopics(wanted).build());
         Map<Integer, BrokerEndpoint> brokers = new HashMap<>();
         r.getBrokersList().forEach(b -> brokers.put(b.getId(), b));

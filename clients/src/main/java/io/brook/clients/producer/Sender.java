@@ -68,6 +68,9 @@ final class Sender implements Runnable {
         }
         refreshMetadataIfAsked();
         long now = System.currentTimeMillis();
+        for (BrokerStream s : streams.values()) {
+          s.expireIfStuck(now);
+        }
         List<ProducerBatch> ready = accumulator.drain(now, sleep);
         for (ProducerBatch b : ready) {
           send(b, now);
@@ -183,6 +186,7 @@ final class Sender implements Runnable {
   private final class BrokerStream implements StreamObserver<ProduceResponse> {
     private final String address;
     private final Map<Long, ProducerBatch> outstanding = new ConcurrentHashMap<>();
+    private final Map<Long, Long> sentAtMs = new ConcurrentHashMap<>();
     private StreamObserver<ProduceRequest> requests;
 
     BrokerStream(String address) {
@@ -204,11 +208,13 @@ final class Sender implements Runnable {
           .build();
       if (config.acks() != Acks.ACKS_NONE) {
         outstanding.put(id, batch);
+        sentAtMs.put(id, System.currentTimeMillis());
       }
       try {
         requests.onNext(req);
       } catch (RuntimeException e) {
         outstanding.remove(id);
+        sentAtMs.remove(id);
         onOutcome(batch, null, WireErrors.toException(e));
         return;
       }
@@ -218,8 +224,36 @@ final class Sender implements Runnable {
       }
     }
 
+    /**
+     * A broker that stops answering (frozen, cut off, overloaded) without closing the connection
+     * would hold its batches forever: past {@code requestTimeoutMs} the stream is abandoned and
+     * its batches retried (idempotence makes a retry of a batch that did land harmless).
+     */
+    void expireIfStuck(long nowMs) {
+      for (long sent : sentAtMs.values()) {
+        if (nowMs - sent > config.requestTimeoutMs()) {
+          log.debug("produce stream to {} unanswered for {} ms; retrying its batches", address, nowMs - sent);
+          StreamObserver<ProduceRequest> r;
+          synchronized (this) {
+            r = requests;
+          }
+          if (r != null) {
+            try {
+              r.onError(new IllegalStateException("request timed out"));
+            } catch (RuntimeException ignored) {
+              // already broken
+            }
+          }
+          reset(new BrookException(ErrorCode.REQUEST_TIMED_OUT, "no answer from " + address + " within "
+              + config.requestTimeoutMs() + " ms"));
+          return;
+        }
+      }
+    }
+
     @Override
     public void onNext(ProduceResponse r) {
+      sentAtMs.remove(r.getCorrelationId());
       ProducerBatch batch = outstanding.remove(r.getCorrelationId());
       if (batch == null) {
         return;
@@ -251,6 +285,7 @@ final class Sender implements Runnable {
       }
       Map<Long, ProducerBatch> pending = new HashMap<>(outstanding);
       outstanding.clear();
+      sentAtMs.clear();
       pending.entrySet().stream()
           .sorted(Map.Entry.comparingByKey())
           .forEach(e -> onOutcome(e.getValue(), null, cause));

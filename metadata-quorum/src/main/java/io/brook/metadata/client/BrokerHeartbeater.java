@@ -4,12 +4,17 @@ import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
+import io.brook.metadata.time.Time;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * knows this registration) it registers again; on DUPLICATE_BROKER_REGISTRATION (the previous
  * process's session is still alive) it retries registration with backoff.
  *
+ * <p>Controlled shutdown ({@link #stop} with {@code controlledShutdown}): heartbeats with
+ * want_shutdown, retried through controller failovers, until the controller answers
+ * should_shut_down (this broker is fenced and leads nothing) or the time given is spent.
+ *
  * <p>Threading: runs on the client scheduler (single thread), which owns the fields below;
  * {@link #brokerEpoch()} and {@link #isFenced()} are volatile reads for other threads.
  */
@@ -30,6 +39,7 @@ final class BrokerHeartbeater {
     private final BrokerIdentity identity;
     private final String incarnationId = UUID.randomUUID().toString();
     private final ControllerCaller caller;
+    private final Time time;
     private final ScheduledExecutorService scheduler;
     private final LongSupplier appliedIndex;
     private final long intervalMs;
@@ -40,10 +50,11 @@ final class BrokerHeartbeater {
     private ScheduledFuture<?> next;
     private int failures;
 
-    BrokerHeartbeater(BrokerIdentity identity, ControllerCaller caller, ScheduledExecutorService scheduler,
+    BrokerHeartbeater(BrokerIdentity identity, ControllerCaller caller, Time time, ScheduledExecutorService scheduler,
                       LongSupplier appliedIndex, long intervalMs, long backoffInitialMs, long backoffMaxMs) {
         this.identity = identity;
         this.caller = caller;
+        this.time = time;
         this.scheduler = scheduler;
         this.appliedIndex = appliedIndex;
         this.intervalMs = intervalMs;
@@ -71,7 +82,7 @@ final class BrokerHeartbeater {
             if (brokerEpoch < 0) {
                 register();
             }
-            BrokerHeartbeatResponse r = heartbeat(false);
+            BrokerHeartbeatResponse r = heartbeat(false, caller.requestTimeoutMs());
             fenced = r.getFenced();
             failures = 0;
         } catch (BrookException e) {
@@ -101,39 +112,80 @@ final class BrokerHeartbeater {
         LOG.info("Broker {} registered with epoch {}", identity.brokerId(), epoch);
     }
 
-    private BrokerHeartbeatResponse heartbeat(boolean wantShutdown) {
+    private BrokerHeartbeatResponse heartbeat(boolean wantShutdown, long timeoutMs) {
         long epoch = brokerEpoch;
-        return caller.call("BrokerHeartbeat", stub -> stub.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder()
-                .setBrokerId(identity.brokerId()).setBrokerEpoch(epoch)
+        return caller.call("BrokerHeartbeat", timeoutMs, stub -> stub.brokerHeartbeat(BrokerHeartbeatRequest
+                .newBuilder().setBrokerId(identity.brokerId()).setBrokerEpoch(epoch)
                 .setMetadataAppliedIndex(appliedIndex.getAsLong()).setWantShutdown(wantShutdown).build()));
     }
 
     /**
-     * Stops heartbeating. With {@code controlledShutdown}, first tells the controller (one
-     * heartbeat with want_shutdown) so it moves leaderships away and fences this broker now
-     * instead of after the session timeout.
+     * Stops heartbeating. With {@code controlledShutdown}, first asks the controller for a
+     * controlled shutdown, so that it moves this broker's leaderships away and fences it now
+     * instead of after the session timeout. Returns within about {@code timeoutMs}.
+     *
+     * @return the broker epoch whose controlled shutdown the controller confirmed
+     *         (should_shut_down), or -1 if none was asked for or it was not confirmed in time
      */
-    void stop(boolean controlledShutdown) {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    long stop(boolean controlledShutdown, long timeoutMs) {
+        long deadlineMs = time.monotonicMs() + timeoutMs;
+        stopped = true; // a heartbeat running now does not schedule another
+        CompletableFuture<Long> done = new CompletableFuture<>();
         try {
             scheduler.execute(() -> {
-                stopped = true;
                 if (next != null) {
                     next.cancel(false);
                 }
-                if (controlledShutdown && brokerEpoch >= 0) {
-                    try {
-                        heartbeat(true);
-                        fenced = true;
-                    } catch (RuntimeException e) {
-                        LOG.info("Broker {} controlled shutdown failed: {}", identity.brokerId(), e.toString());
-                    }
-                }
-                done.complete(null);
+                done.complete(controlledShutdown ? shutDown(deadlineMs) : -1L);
             });
-            done.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            stopped = true;
+            return done.get(Math.max(1, deadlineMs - time.monotonicMs()), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            if (controlledShutdown) {
+                LOG.info("Broker {} controlled shutdown did not complete: {}", identity.brokerId(), e.toString());
+            }
+        }
+        return -1;
+    }
+
+    /** Heartbeats with want_shutdown until should_shut_down or the deadline; the epoch confirmed, or -1. */
+    private long shutDown(long deadlineMs) {
+        long epoch = brokerEpoch;
+        if (epoch < 0) {
+            return -1; // not registered: nothing to move
+        }
+        for (int attempt = 0; ; attempt++) {
+            long remainingMs = deadlineMs - time.monotonicMs();
+            if (remainingMs <= 0) {
+                LOG.info("Broker {} controlled shutdown not confirmed in time", identity.brokerId());
+                return -1;
+            }
+            try {
+                BrokerHeartbeatResponse r = heartbeat(true, remainingMs);
+                fenced = true;
+                if (r.getShouldShutDown()) {
+                    LOG.info("Broker {} controlled shutdown: fenced, leads no partition", identity.brokerId());
+                    return epoch;
+                }
+            } catch (BrookException e) {
+                if (e.code() == ErrorCode.STALE_BROKER_EPOCH) {
+                    LOG.info("Broker {} controlled shutdown: {}", identity.brokerId(), e.getMessage());
+                    return -1; // this registration is gone: it leads nothing
+                }
+                LOG.info("Broker {} controlled shutdown failed: {}; retrying", identity.brokerId(), e.getMessage());
+            } catch (RuntimeException e) {
+                LOG.info("Broker {} controlled shutdown failed: {}; retrying", identity.brokerId(), e.toString());
+            }
+            long waitMs = Math.min(backoff.delayMs(attempt), deadlineMs - time.monotonicMs());
+            if (waitMs > 0) {
+                try {
+                    Thread.sleep(waitMs);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1;
+                }
+            }
         }
     }
 }

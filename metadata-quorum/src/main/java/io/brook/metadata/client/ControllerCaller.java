@@ -46,8 +46,17 @@ final class ControllerCaller {
         this.backoffMaxMs = backoffMaxMs;
     }
 
+    long requestTimeoutMs() {
+        return requestTimeoutMs;
+    }
+
     <T> T call(String name, Function<ControllerServiceGrpc.ControllerServiceBlockingStub, T> rpc) {
-        long deadlineMs = time.monotonicMs() + requestTimeoutMs;
+        return call(name, requestTimeoutMs, rpc);
+    }
+
+    /** As {@link #call(String, Function)}, giving up after {@code timeoutMs} instead of the request timeout. */
+    <T> T call(String name, long timeoutMs, Function<ControllerServiceGrpc.ControllerServiceBlockingStub, T> rpc) {
+        long deadlineMs = time.monotonicMs() + timeoutMs;
         Backoff backoff = new Backoff(backoffInitialMs, backoffMaxMs, new Random());
         HostPort target = endpoints.preferred();
         BrookException last = null;

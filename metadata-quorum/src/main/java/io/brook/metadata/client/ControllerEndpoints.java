@@ -45,11 +45,21 @@ final class ControllerEndpoints implements AutoCloseable {
         }
     }
 
+    /**
+     * Keepalive pings make a voter that stopped answering (frozen, cut off) break the watch stream
+     * within seconds, so the client fails over instead of keeping a stale image.
+     */
     ManagedChannel channel(HostPort endpoint) {
         return channels.computeIfAbsent(endpoint, e -> ManagedChannelBuilder.forAddress(e.host(), e.port())
                 .usePlaintext()
+                .keepAliveTime(KEEPALIVE_MS, TimeUnit.MILLISECONDS)
+                .keepAliveTimeout(KEEPALIVE_MS, TimeUnit.MILLISECONDS)
+                .keepAliveWithoutCalls(true)
                 .build());
     }
+
+    /** Servers must permit pings this often (the node's gRPC server does). */
+    public static final long KEEPALIVE_MS = 2_000;
 
     @Override
     public void close() {

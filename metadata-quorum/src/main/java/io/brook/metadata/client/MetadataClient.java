@@ -1,5 +1,6 @@
 package io.brook.metadata.client;
 
+import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.time.Time;
 import io.brook.proto.common.v1.ErrorCode;
@@ -26,6 +27,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * How brokers and tools talk to the metadata quorum. It keeps a local image current through the
@@ -38,7 +41,10 @@ import java.util.function.Predicate;
  * One scheduler thread runs reconnects and heartbeats; watch updates arrive on gRPC threads.
  */
 public final class MetadataClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(MetadataClient.class);
+
     private final MetadataClientConfig config;
+    private final Time time;
     private final ControllerEndpoints endpoints;
     private final ControllerCaller caller;
     private final ScheduledExecutorService scheduler;
@@ -48,6 +54,7 @@ public final class MetadataClient implements AutoCloseable {
 
     private MetadataClient(MetadataClientConfig config, Time time) {
         this.config = config;
+        this.time = time;
         this.endpoints = new ControllerEndpoints(config.controllers());
         this.caller = new ControllerCaller(endpoints, time, config.requestTimeoutMs(), config.backoffInitialMs(),
                 config.backoffMaxMs());
@@ -96,7 +103,7 @@ public final class MetadataClient implements AutoCloseable {
             throw new IllegalStateException("already registered as broker " + identity.brokerId());
         }
         identity = broker;
-        heartbeater = new BrokerHeartbeater(broker, caller, scheduler, () -> watcher.image().appliedIndex(),
+        heartbeater = new BrokerHeartbeater(broker, caller, time, scheduler, () -> watcher.image().appliedIndex(),
                 config.heartbeatIntervalMs(), config.backoffInitialMs(), config.backoffMaxMs());
         heartbeater.start();
     }
@@ -161,7 +168,14 @@ public final class MetadataClient implements AutoCloseable {
         return caller.call("DescribeQuorum", stub -> stub.describeQuorum(DescribeQuorumRequest.getDefaultInstance()));
     }
 
-    /** Controlled shutdown for a broker (leaderships move away at once), then closes. */
+    /**
+     * For a broker, a controlled shutdown first: the controller moves every leadership of this
+     * broker to another in-sync replica, takes it out of the ISRs that have other members and
+     * fences it. Returns once the controller confirmed that (should_shut_down) and this client's
+     * own image shows it (fenced, leading nothing), so leaders have moved before the process
+     * exits; or, if the controller cannot be reached, after at most the request timeout. Then
+     * closes.
+     */
     @Override
     public void close() {
         shutdown(true);
@@ -174,11 +188,42 @@ public final class MetadataClient implements AutoCloseable {
 
     private void shutdown(boolean controlled) {
         BrokerHeartbeater h = heartbeater;
+        BrokerIdentity me = identity;
         if (h != null) {
-            h.stop(controlled);
+            long deadlineMs = time.monotonicMs() + config.requestTimeoutMs();
+            long epoch = h.stop(controlled, config.requestTimeoutMs());
+            if (epoch >= 0) {
+                awaitLeadershipsMoved(me.brokerId(), epoch, deadlineMs - time.monotonicMs());
+            }
         }
         watcher.close();
         scheduler.shutdownNow();
         endpoints.close();
+    }
+
+    private void awaitLeadershipsMoved(int brokerId, long epoch, long timeoutMs) {
+        try {
+            if (timeoutMs <= 0 || watcher.await(img -> leadershipsMoved(img, brokerId, epoch), timeoutMs) == null) {
+                LOG.info("Broker {} controlled shutdown: local metadata (index {}) does not show it yet",
+                        brokerId, watcher.image().appliedIndex());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * True if {@code image} shows the broker's incarnation {@code epoch} fenced and leading no
+     * partition, or replaced or removed since.
+     */
+    static boolean leadershipsMoved(MetadataImage image, int brokerId, long epoch) {
+        if (image.appliedIndex() < epoch) {
+            return false; // does not even show the registration yet
+        }
+        BrokerRegistration b = image.brokers().get(brokerId);
+        if (b == null || b.epoch() != epoch) {
+            return true;
+        }
+        return b.fenced() && image.allPartitions().stream().noneMatch(p -> p.leader() == brokerId);
     }
 }

@@ -25,7 +25,9 @@ public record QuorumConfig(
         long requestTimeoutMs,
         long snapshotIntervalEntries,
         int watchRetainedEntries,
-        String controllerAdvertisedEndpoint) {
+        String controllerAdvertisedEndpoint,
+        boolean autoLeaderRebalanceEnable,
+        long leaderImbalanceCheckIntervalMs) {
 
     public static final String NODE_ID = "node.id";
     public static final String QUORUM_VOTERS = "controller.quorum.voters";
@@ -37,6 +39,8 @@ public record QuorumConfig(
     public static final String SNAPSHOT_INTERVAL_ENTRIES = "metadata.snapshot.interval.entries";
     public static final String WATCH_RETAINED_ENTRIES = "metadata.watch.retained.entries";
     public static final String CONTROLLER_ADVERTISED_ENDPOINT = "controller.advertised.endpoint";
+    public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
+    public static final String LEADER_IMBALANCE_CHECK_INTERVAL_MS = "leader.imbalance.check.interval.ms";
 
     public static final int DEFAULT_NODE_ID = 1;
     public static final String DEFAULT_QUORUM_VOTERS = "1@localhost:9093";
@@ -47,6 +51,8 @@ public record QuorumConfig(
     public static final long DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
     public static final long DEFAULT_SNAPSHOT_INTERVAL_ENTRIES = 10_000;
     public static final int DEFAULT_WATCH_RETAINED_ENTRIES = 10_000;
+    public static final boolean DEFAULT_AUTO_LEADER_REBALANCE_ENABLE = true;
+    public static final long DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 30_000;
 
     /** Every key this record reads, with its default and doc line (the docs table is built from this). */
     public static final List<ConfigKey> KEYS = List.of(
@@ -70,7 +76,13 @@ public record QuorumConfig(
                     "Committed entries kept in memory so a watch stream can resume without a snapshot."),
             new ConfigKey(CONTROLLER_ADVERTISED_ENDPOINT, "",
                     "host:port where this node serves the controller gRPC API (published when it becomes "
-                            + "the active controller so other voters can redirect to it). Empty: not published."));
+                            + "the active controller so other voters can redirect to it). Empty: not published."),
+            new ConfigKey(AUTO_LEADER_REBALANCE_ENABLE, String.valueOf(DEFAULT_AUTO_LEADER_REBALANCE_ENABLE),
+                    "Preferred leader election: move a partition's leadership back to its first replica when "
+                            + "that broker is unfenced and in the ISR (true or false)."),
+            new ConfigKey(LEADER_IMBALANCE_CHECK_INTERVAL_MS, String.valueOf(DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS),
+                    "How often the active controller looks for partitions not led by their preferred replica "
+                            + "(a safety net: it also looks right after a broker is unfenced or rejoins an ISR)."));
 
     public QuorumConfig {
         Objects.requireNonNull(voters, QUORUM_VOTERS);
@@ -99,7 +111,26 @@ public record QuorumConfig(
         b.snapshotIntervalEntries(longValue(properties, SNAPSHOT_INTERVAL_ENTRIES, DEFAULT_SNAPSHOT_INTERVAL_ENTRIES));
         b.watchRetainedEntries((int) longValue(properties, WATCH_RETAINED_ENTRIES, DEFAULT_WATCH_RETAINED_ENTRIES));
         b.controllerAdvertisedEndpoint(properties.getOrDefault(CONTROLLER_ADVERTISED_ENDPOINT, ""));
+        b.autoLeaderRebalanceEnable(booleanValue(properties, AUTO_LEADER_REBALANCE_ENABLE,
+                DEFAULT_AUTO_LEADER_REBALANCE_ENABLE));
+        b.leaderImbalanceCheckIntervalMs(longValue(properties, LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+                DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS));
         return b.build();
+    }
+
+    private static boolean booleanValue(Map<String, String> properties, String key, boolean defaultValue) {
+        String raw = properties.get(key);
+        if (raw == null) {
+            return defaultValue;
+        }
+        String v = raw.trim();
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(key, raw, "not a boolean (true or false)");
     }
 
     private static long longValue(Map<String, String> properties, String key, long defaultValue) {
@@ -144,6 +175,8 @@ public record QuorumConfig(
         private long snapshotIntervalEntries = DEFAULT_SNAPSHOT_INTERVAL_ENTRIES;
         private int watchRetainedEntries = DEFAULT_WATCH_RETAINED_ENTRIES;
         private String controllerAdvertisedEndpoint = "";
+        private boolean autoLeaderRebalanceEnable = DEFAULT_AUTO_LEADER_REBALANCE_ENABLE;
+        private long leaderImbalanceCheckIntervalMs = DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS;
 
         private Builder() {
         }
@@ -198,6 +231,16 @@ public record QuorumConfig(
             return this;
         }
 
+        public Builder autoLeaderRebalanceEnable(boolean enable) {
+            this.autoLeaderRebalanceEnable = enable;
+            return this;
+        }
+
+        public Builder leaderImbalanceCheckIntervalMs(long leaderImbalanceCheckIntervalMs) {
+            this.leaderImbalanceCheckIntervalMs = leaderImbalanceCheckIntervalMs;
+            return this;
+        }
+
         public QuorumConfig build() {
             if (nodeId < 0) {
                 throw new ConfigException(NODE_ID, nodeId, "must be >= 0");
@@ -220,12 +263,14 @@ public record QuorumConfig(
             positive(REQUEST_TIMEOUT_MS, requestTimeoutMs);
             positive(SNAPSHOT_INTERVAL_ENTRIES, snapshotIntervalEntries);
             positive(WATCH_RETAINED_ENTRIES, watchRetainedEntries);
+            positive(LEADER_IMBALANCE_CHECK_INTERVAL_MS, leaderImbalanceCheckIntervalMs);
             String endpoint = controllerAdvertisedEndpoint == null ? "" : controllerAdvertisedEndpoint.trim();
             if (!endpoint.isEmpty()) {
                 HostPort.parse(CONTROLLER_ADVERTISED_ENDPOINT, endpoint);
             }
             return new QuorumConfig(nodeId, parsed, dataDir, sessionTimeoutMs, heartbeatIntervalMs,
-                    electionTimeoutMs, requestTimeoutMs, snapshotIntervalEntries, watchRetainedEntries, endpoint);
+                    electionTimeoutMs, requestTimeoutMs, snapshotIntervalEntries, watchRetainedEntries, endpoint,
+                    autoLeaderRebalanceEnable, leaderImbalanceCheckIntervalMs);
         }
 
         private static void positive(String key, long value) {

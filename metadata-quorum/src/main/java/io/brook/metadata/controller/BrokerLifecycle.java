@@ -16,6 +16,7 @@ import io.brook.proto.metadata.v1.UnregisterBrokerRecord;
 import io.brook.proto.metadata.v1.UnregisterBrokerRequest;
 import io.brook.proto.metadata.v1.UnregisterBrokerResponse;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +33,11 @@ import java.util.Set;
  * an id. A heartbeat refreshes the broker's session (soft state in {@link BrokerHeartbeatTracker})
  * and writes only state changes: Unfence when the broker has applied metadata up to its own
  * registration and does not want to be fenced; Fence (with partition changes) when it asks to be
- * fenced or to shut down. {@link #fenceExpired} fences every unfenced broker whose session timed
- * out. Requests naming an unknown broker or an old epoch fail with STALE_BROKER_EPOCH.
+ * fenced or to shut down. A controlled shutdown ({@code want_shutdown}) moves the broker's
+ * leaderships, fences it and marks the incarnation as shutting down, so later heartbeats of that
+ * incarnation keep it fenced; {@code should_shut_down} answers once it leads nothing.
+ * {@link #fenceExpired} fences every unfenced broker whose session timed out. Requests naming an
+ * unknown broker or an old epoch fail with STALE_BROKER_EPOCH.
  *
  * <p>Threading: controller thread only.
  */
@@ -97,8 +101,11 @@ final class BrokerLifecycle {
         sessions.touch(b.id(), nowMs);
         boolean caughtUp = req.getMetadataAppliedIndex() >= b.epoch();
         BrokerHeartbeatResponse.Builder resp = BrokerHeartbeatResponse.newBuilder().setCaughtUp(caughtUp);
-        if (req.getWantShutdown() || req.getWantFence()) {
-            resp.setFenced(true).setShouldShutDown(req.getWantShutdown());
+        if (req.getWantShutdown() || sessions.inControlledShutdown(b.id(), b.epoch())) {
+            return controlledShutdown(image, b, resp);
+        }
+        if (req.getWantFence()) {
+            resp.setFenced(true);
             return ControllerResult.of(b.fenced() ? List.of() : fence(image, List.of(b)), resp.build());
         }
         if (b.fenced() && caughtUp) {
@@ -109,6 +116,33 @@ final class BrokerLifecycle {
             return ControllerResult.of(records, resp.setFenced(false).build());
         }
         return ControllerResult.of(List.of(), resp.setFenced(b.fenced()).build());
+    }
+
+    /**
+     * Controlled shutdown, in one entry: every leadership of the broker moves to another live ISR
+     * member (leader epoch + 1), the broker leaves every ISR that has other members, and it is
+     * fenced. A partition with no other live ISR member is left without a leader (no unclean
+     * election), its ISR keeping this broker. The incarnation is marked as shutting down, so it
+     * is neither unfenced again nor elected preferred leader. {@code should_shut_down} is set
+     * once the broker leads nothing after these records; a repeated request writes nothing new.
+     */
+    private ControllerResult<BrokerHeartbeatResponse> controlledShutdown(MetadataImage image, BrokerRegistration b,
+                                                                         BrokerHeartbeatResponse.Builder resp) {
+        sessions.beginControlledShutdown(b.id(), b.epoch());
+        // Already fenced (a repeated request): fencing moved everything already, so this finds
+        // nothing to change unless the image somehow still has it leading.
+        List<MetadataRecord> records = b.fenced()
+                ? PartitionChanges.brokersLeaving(image, Set.of(b.id()))
+                : fence(image, List.of(b));
+        boolean leadsNothing = !PartitionChanges.leadsAny(image, records, b.id());
+        return ControllerResult.of(records, resp.setFenced(true).setShouldShutDown(leadsNothing).build());
+    }
+
+    /** Brokers whose current incarnation is in controlled shutdown (never to be elected leader). */
+    Set<Integer> shuttingDown(MetadataImage image) {
+        Map<Integer, Long> epochs = new HashMap<>();
+        image.brokers().values().forEach(b -> epochs.put(b.id(), b.epoch()));
+        return sessions.inControlledShutdown(epochs);
     }
 
     ControllerResult<UnregisterBrokerResponse> unregister(MetadataImage image, UnregisterBrokerRequest req) {

@@ -5,8 +5,10 @@ import io.brook.metadata.image.PartitionRegistration;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.PartitionChangeRecord;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -71,6 +73,24 @@ final class PartitionChanges {
             }
         }
         return out;
+    }
+
+    /** True if {@code brokerId} leads some partition once {@code records} (on top of {@code image}) apply. */
+    static boolean leadsAny(MetadataImage image, List<MetadataRecord> records, int brokerId) {
+        Map<String, Integer> newLeaders = new HashMap<>();
+        for (MetadataRecord r : records) {
+            if (r.hasPartitionChange()) {
+                PartitionChangeRecord c = r.getPartitionChange();
+                newLeaders.put(c.getTopicId() + "/" + c.getPartition(), c.getLeader());
+            }
+        }
+        for (PartitionRegistration p : image.allPartitions()) {
+            int leader = newLeaders.getOrDefault(p.topicId() + "/" + p.partition(), p.leader());
+            if (leader == brokerId) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static MetadataRecord change(PartitionRegistration p, int newLeader, List<Integer> newIsr) {

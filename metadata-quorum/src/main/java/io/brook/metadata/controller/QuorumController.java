@@ -63,6 +63,12 @@ import org.slf4j.LoggerFactory;
  * leadership, expires queued operations past their deadline, and fences brokers whose session
  * timed out.
  *
+ * <p>Preferred leader election ({@link PreferredLeaderElection}, if {@link AutoLeaderRebalance}
+ * is enabled) is an operation the controller queues itself, behind client requests: after a
+ * write that may have made one possible (a broker unfenced, a partition change leaving the
+ * preferred replica in the ISR but not leading), on becoming active, every check interval, and
+ * again at once while a bounded election left eligible partitions. At most one is queued at a time.
+ *
  * <p>Threading: one thread owns all mutable state here (queue, tracker, handlers). Public methods
  * may be called from any thread; they only enqueue.
  */
@@ -85,18 +91,32 @@ public final class QuorumController implements AutoCloseable {
     private final AlterTopicConfigHandler alterTopicConfig = new AlterTopicConfigHandler();
     private final AlterPartitionHandler alterPartition = new AlterPartitionHandler();
     private final ProducerIdsHandler producerIds = new ProducerIdsHandler();
+    private final AutoLeaderRebalance rebalance;
+    private final PreferredLeaderElection preferredLeaders;
 
     private long activeTerm = -1;
     private boolean writeInFlight;
     private boolean drainScheduled;
     private boolean fenceQueued;
+    private boolean electionQueued;
+    private long nextImbalanceCheckMs = Long.MAX_VALUE;
+
+    /** A controller with the default preferred leader election (on, checked every 30 s). */
+    public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
+                            String advertisedEndpoint, Random random) {
+        this(nodeId, log, time, sessionTimeoutMs, requestTimeoutMs, advertisedEndpoint, random,
+                AutoLeaderRebalance.DEFAULT);
+    }
 
     /**
      * @param advertisedEndpoint host:port of this node's controller API, or "" to publish none
+     * @param rebalance          preferred leader election settings
      */
     public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
-                            String advertisedEndpoint, Random random) {
+                            String advertisedEndpoint, Random random, AutoLeaderRebalance rebalance) {
         this.nodeId = nodeId;
+        this.rebalance = rebalance;
+        this.preferredLeaders = new PreferredLeaderElection(rebalance.maxElectionsPerWrite());
         this.log = log;
         this.time = time;
         this.requestTimeoutMs = requestTimeoutMs;
@@ -215,6 +235,10 @@ public final class QuorumController implements AutoCloseable {
                 });
                 queue.addFirst(fence);
             }
+            if (activeTerm >= 0 && rebalance.enabled() && now >= nextImbalanceCheckMs) {
+                nextImbalanceCheckMs = now + rebalance.checkIntervalMs();
+                queueElection();
+            }
             drain();
         } catch (RuntimeException e) {
             LOG.error("Controller tick failed", e);
@@ -233,6 +257,10 @@ public final class QuorumController implements AutoCloseable {
         }
         activeTerm = term;
         brokers.onActivated(log.image(), time.monotonicMs());
+        // Check at once: the previous controller may have died between a write that enabled an
+        // election and the election.
+        nextImbalanceCheckMs = time.monotonicMs() + rebalance.checkIntervalMs();
+        queueElection();
         LOG.info("Node {} is the active controller in term {}", nodeId, term);
         if (ownEndpoint != null && !ownEndpoint.equals(log.image().controllers().get(nodeId))) {
             MetadataRecord r = MetadataRecord.newBuilder().setControllerEndpoint(ControllerEndpointRecord.newBuilder()
@@ -266,6 +294,31 @@ public final class QuorumController implements AutoCloseable {
             queue.poll();
             run(op);
         }
+    }
+
+    /** Queues a preferred leader election behind the queued requests, unless one is queued already. */
+    private void queueElection() {
+        if (!rebalance.enabled() || electionQueued || activeTerm < 0) {
+            return;
+        }
+        electionQueued = true;
+        Operation<PreferredLeaderElection.Outcome> election = new Operation<>("PreferredLeaderElection", image -> {
+            electionQueued = false;
+            return preferredLeaders.elect(image, brokers.shuttingDown(image));
+        }, time.monotonicMs() + requestTimeoutMs);
+        election.future.whenComplete((outcome, err) -> {
+            electionQueued = false;
+            if (err != null) {
+                LOG.debug("Preferred leader election failed: {}", err.toString());
+            } else if (outcome.elected() > 0) {
+                LOG.info("Moved leadership of {} partition(s) back to their preferred replica{}", outcome.elected(),
+                        outcome.more() ? "; more to move" : "");
+                if (outcome.more()) {
+                    queueElection();
+                }
+            }
+        });
+        queue.add(election);
     }
 
     private void scheduleDrain() {
@@ -310,6 +363,9 @@ public final class QuorumController implements AutoCloseable {
                         op.fail(appendError(op.name, err));
                     } else {
                         op.complete(result.response(index));
+                        if (PreferredLeaderElection.mayEnable(image, result.records())) {
+                            queueElection();
+                        }
                     }
                     drain();
                 });

@@ -2,6 +2,7 @@ package io.brook.metadata.quorum;
 
 import io.brook.metadata.api.ControllerGrpcService;
 import io.brook.metadata.config.QuorumConfig;
+import io.brook.metadata.controller.AutoLeaderRebalance;
 import io.brook.metadata.controller.QuorumController;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.statemachine.MetadataStateMachine;
@@ -61,7 +62,9 @@ public final class MetadataQuorumNode implements AutoCloseable {
                 .build();
         this.log = new RatisMetadataLog(server, RatisSettings.GROUP_ID, stateMachine);
         this.controller = new QuorumController(config.nodeId(), log, time, config.sessionTimeoutMs(),
-                config.requestTimeoutMs(), config.controllerAdvertisedEndpoint(), new SecureRandom());
+                config.requestTimeoutMs(), config.controllerAdvertisedEndpoint(), new SecureRandom(),
+                new AutoLeaderRebalance(config.autoLeaderRebalanceEnable(), config.leaderImbalanceCheckIntervalMs(),
+                        AutoLeaderRebalance.DEFAULT_MAX_ELECTIONS_PER_WRITE));
         this.describer = new QuorumDescriber(config.nodeId(), server, stateMachine::image);
         this.service = new ControllerGrpcService(controller, stateMachine, describer::describe, config.nodeId());
         LOG.info("Metadata quorum node {} starting ({}) with voters {} in {}", config.nodeId(), option,

@@ -27,6 +27,31 @@ class QuorumConfigTest {
     }
 
     @Test
+    void leaderRebalanceKeys() {
+        QuorumConfig defaults = QuorumConfig.fromProperties(Map.of());
+        assertThat(defaults.autoLeaderRebalanceEnable()).isTrue();
+        assertThat(defaults.leaderImbalanceCheckIntervalMs()).isEqualTo(30_000);
+        assertThat(QuorumConfig.KEYS).filteredOn(k -> k.name().equals(QuorumConfig.AUTO_LEADER_REBALANCE_ENABLE))
+                .singleElement().satisfies(k -> assertThat(k.defaultValue()).isEqualTo("true"));
+        assertThat(QuorumConfig.KEYS).filteredOn(k -> k.name().equals(QuorumConfig.LEADER_IMBALANCE_CHECK_INTERVAL_MS))
+                .singleElement().satisfies(k -> assertThat(k.defaultValue()).isEqualTo("30000"));
+
+        QuorumConfig c = QuorumConfig.fromProperties(Map.of(
+                "auto.leader.rebalance.enable", " FALSE ",
+                "leader.imbalance.check.interval.ms", "5000"));
+        assertThat(c.autoLeaderRebalanceEnable()).isFalse();
+        assertThat(c.leaderImbalanceCheckIntervalMs()).isEqualTo(5_000);
+
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("auto.leader.rebalance.enable", "yes")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("auto.leader.rebalance.enable")
+                .hasMessageContaining("not a boolean");
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("leader.imbalance.check.interval.ms", "0")))
+                .hasMessageContaining("leader.imbalance.check.interval.ms").hasMessageContaining("must be > 0");
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("leader.imbalance.check.interval.ms", "often")))
+                .hasMessageContaining("leader.imbalance.check.interval.ms").hasMessageContaining("not an integer");
+    }
+
+    @Test
     void parsesVotersAndPicksOwnEntry() {
         QuorumConfig c = QuorumConfig.fromProperties(Map.of(
                 "node.id", "2",

@@ -44,10 +44,22 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class QuorumControllerTest {
     static final long SESSION_MS = 1_000;
+    /** Below the session timeout, so tests can pass it while keeping brokers alive. */
+    static final long CHECK_INTERVAL_MS = 600;
 
     final MockTime time = new MockTime();
     final InMemoryMetadataLog log = new InMemoryMetadataLog(5);
-    final QuorumController controller = new QuorumController(1, log, time, SESSION_MS, 5_000, "", new Random(42));
+    QuorumController controller = controller(new AutoLeaderRebalance(true, CHECK_INTERVAL_MS, 1_000));
+
+    QuorumController controller(AutoLeaderRebalance rebalance) {
+        return new QuorumController(1, log, time, SESSION_MS, 5_000, "", new Random(42), rebalance);
+    }
+
+    /** Replaces the controller (before the test has written anything) by one with other settings. */
+    void useController(AutoLeaderRebalance rebalance) {
+        controller.close();
+        controller = controller(rebalance);
+    }
 
     @AfterEach
     void tearDown() {
@@ -277,17 +289,216 @@ class QuorumControllerTest {
     }
 
     @Test
-    void controlledShutdownMovesLeadershipAtOnce() {
+    void controlledShutdownMovesLeadershipAtOnceAndKeepsTheBrokerOut() {
         Map<Integer, Long> epochs = brokers(3);
         createTopic("t", 3, 3);
-        BrokerHeartbeatResponse r = controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(2)
-                .setBrokerEpoch(epochs.get(2)).setWantShutdown(true).build()).join();
+        createTopic("single", 3, 1);
+        int shutting = 2;
+        MetadataImage before = log.image();
+        assertThat(before.allPartitions()).anyMatch(p -> p.leader() == shutting && p.replicas().size() == 3);
+        int entries = log.entries().size();
+
+        BrokerHeartbeatResponse r = controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(shutting)
+                .setBrokerEpoch(epochs.get(shutting)).setWantShutdown(true).build()).join();
+
         assertThat(r.getShouldShutDown()).isTrue();
-        assertThat(log.image().isUnfenced(2)).isFalse();
-        assertThat(log.image().allPartitions()).allSatisfy(p -> {
-            assertThat(p.leader()).isNotEqualTo(2);
-            assertThat(p.isr()).doesNotContain(2);
+        assertThat(r.getFenced()).isTrue();
+        assertThat(log.entries()).as("one entry").hasSize(entries + 1);
+        MetadataImage after = log.image();
+        assertThat(after.isUnfenced(shutting)).isFalse();
+        for (PartitionRegistration p : after.allPartitions()) {
+            PartitionRegistration old = before.partition(p.topicId(), p.partition()).orElseThrow();
+            assertThat(p.leader()).isNotEqualTo(shutting);
+            if (old.replicas().size() > 1) {
+                // Removed from the ISR where others remain; leadership to another ISR member.
+                assertThat(p.isr()).doesNotContain(shutting).hasSize(old.isr().size() - (old.isr().contains(shutting) ? 1 : 0));
+                assertThat(p.leader()).isIn(p.isr());
+            } else if (old.replicas().equals(List.of(shutting))) {
+                // Its only replica: no other ISR member, so no leader, and the ISR keeps it.
+                assertThat(p.leader()).isEqualTo(PartitionRegistration.NO_LEADER);
+                assertThat(p.isr()).containsExactly(shutting);
+            } else {
+                assertThat(p).isEqualTo(old);
+            }
+            if (old.leader() == shutting) {
+                assertThat(p.leaderEpoch()).isEqualTo(old.leaderEpoch() + 1);
+                assertThat(p.partitionEpoch()).isEqualTo(old.partitionEpoch() + 1);
+            }
+        }
+
+        // A heartbeat of the same incarnation without want_shutdown (say one delayed in flight)
+        // does not unfence it, and asking again writes nothing.
+        BrokerHeartbeatResponse stray = heartbeat(shutting, epochs.get(shutting));
+        assertThat(stray.getFenced()).isTrue();
+        assertThat(stray.getShouldShutDown()).isTrue();
+        controller.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(shutting)
+                .setBrokerEpoch(epochs.get(shutting)).setWantShutdown(true).build()).join();
+        assertThat(log.image()).isEqualTo(after);
+
+        // Nor does the periodic preferred leader election give it a leadership back.
+        time.advanceMs(CHECK_INTERVAL_MS);
+        heartbeat(1, epochs.get(1));
+        heartbeat(3, epochs.get(3));
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> log.image().allPartitions().stream().noneMatch(p -> p.leader() == shutting));
+        assertThat(log.image().isUnfenced(shutting)).isFalse();
+
+        // The restarted process registers a new incarnation, which is a fresh start.
+        long next = register(shutting, "inc-2-restarted");
+        BrokerHeartbeatResponse back = heartbeat(shutting, next);
+        assertThat(back.getFenced()).isFalse();
+        assertThat(back.getShouldShutDown()).isFalse();
+    }
+
+    /** Lets {@code victim}'s session expire while the other brokers keep heartbeating. */
+    void fenceBySessionTimeout(int victim, Map<Integer, Long> epochs) {
+        for (int step = 0; step < 4; step++) {
+            time.advanceMs(400);
+            epochs.forEach((id, epoch) -> {
+                if (id != victim) {
+                    heartbeat(id, epoch);
+                }
+            });
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> !log.image().isUnfenced(victim));
+    }
+
+    /** Heartbeats every broker but {@code except} (keeps their sessions alive while time moves). */
+    void heartbeatAllBut(int except, Map<Integer, Long> epochs) {
+        epochs.forEach((id, epoch) -> {
+            if (id != except) {
+                heartbeat(id, epoch);
+            }
         });
+    }
+
+    PartitionRegistration partition(TopicImage topic, int index) {
+        return log.image().partition(topic.id(), index).orElseThrow();
+    }
+
+    /** The partition of {@code topic} whose preferred replica (first replica) is {@code broker}. */
+    static PartitionRegistration preferredBy(TopicImage topic, int broker) {
+        return topic.partitions().values().stream().filter(p -> p.replicas().get(0) == broker).findFirst()
+                .orElseThrow();
+    }
+
+    /** What the partition leader sends once {@code joining} has caught up: the ISR plus it. */
+    AlterPartitionRequest rejoin(PartitionRegistration p, int joining, Map<Integer, Long> epochs) {
+        List<Integer> isr = new ArrayList<>(p.isr());
+        isr.add(joining);
+        return AlterPartitionRequest.newBuilder().setBrokerId(p.leader()).setBrokerEpoch(epochs.get(p.leader()))
+                .setTopicId(p.topicId()).setPartition(p.partition()).setLeaderEpoch(p.leaderEpoch())
+                .setPartitionEpoch(p.partitionEpoch()).addAllNewIsr(isr).build();
+    }
+
+    @Test
+    void preferredLeaderTakesOverAgainOnceUnfencedAndBackInTheIsr() {
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage t = createTopic("t", 3, 3);
+        int victim = 1;
+        int index = preferredBy(t, victim).partition();
+        assertThat(t.partition(index).leader()).isEqualTo(victim);
+
+        fenceBySessionTimeout(victim, epochs);
+        PartitionRegistration failedOver = partition(t, index);
+        assertThat(failedOver.leader()).isNotEqualTo(victim);
+        assertThat(failedOver.isr()).doesNotContain(victim);
+
+        // Unfenced again but not in the ISR: it does not lead, not even after a periodic check.
+        assertThat(heartbeat(victim, epochs.get(victim)).getFenced()).isFalse();
+        time.advanceMs(CHECK_INTERVAL_MS);
+        heartbeatAllBut(-1, epochs);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> partition(t, index).equals(failedOver));
+
+        // The leader adds it back to the ISR: the AlterPartition itself changes only the ISR,
+        // then the controller moves leadership to the preferred replica in an entry of its own.
+        int entries = log.entries().size();
+        PartitionState altered = controller.alterPartition(rejoin(failedOver, victim, epochs)).join().getPartition();
+        assertThat(altered.getLeader()).isEqualTo(failedOver.leader());
+        assertThat(altered.getIsrList()).contains(victim);
+        await().atMost(Duration.ofSeconds(5)).until(() -> partition(t, index).leader() == victim);
+        PartitionRegistration back = partition(t, index);
+        assertThat(back.leaderEpoch()).isEqualTo(failedOver.leaderEpoch() + 1);
+        assertThat(back.partitionEpoch()).isEqualTo(altered.getPartitionEpoch() + 1);
+        assertThat(back.isr()).containsExactlyElementsOf(altered.getIsrList());
+        assertThat(log.entries()).hasSize(entries + 2);
+        assertThat(log.lastEntry()).singleElement().satisfies(r -> assertThat(r.hasPartitionChange()).isTrue());
+        assertThat(perBroker(log.image(), true)).containsOnly(1);
+    }
+
+    @Test
+    void periodicCheckElectsOnlyUnfencedInSyncPreferredReplicas() {
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage t = createTopic("t", 3, 3);
+        PartitionRegistration outOfIsr = preferredBy(t, 1);
+        PartitionRegistration fencedPreferred = preferredBy(t, 2);
+        PartitionRegistration eligible = preferredBy(t, 3);
+        // Written straight to the log (no controller write, so nothing triggers an election):
+        // broker 1 out of its partition's ISR, broker 2 fenced but still in its ISR, and broker
+        // 3 in sync and unfenced; none of them leads its own partition.
+        log.append(List.of(
+                PartitionChanges.change(outOfIsr, 3, List.of(2, 3)),
+                PartitionChanges.change(fencedPreferred, 3, fencedPreferred.isr()),
+                PartitionChanges.change(eligible, 1, eligible.isr()),
+                MetadataRecord.newBuilder().setFenceBroker(io.brook.proto.metadata.v1.FenceBrokerRecord.newBuilder()
+                        .setBrokerId(2).setBrokerEpoch(epochs.get(2))).build())).join();
+        MetadataImage imbalanced = log.image();
+
+        // Nothing happens before the check interval has passed.
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> log.image().equals(imbalanced));
+
+        time.advanceMs(CHECK_INTERVAL_MS);
+        heartbeatAllBut(2, epochs);
+        await().atMost(Duration.ofSeconds(5)).until(() -> partition(t, eligible.partition()).leader() == 3);
+        PartitionRegistration before = imbalanced.partition(t.id(), eligible.partition()).orElseThrow();
+        PartitionRegistration after = partition(t, eligible.partition());
+        assertThat(after.isr()).isEqualTo(before.isr());
+        assertThat(after.leaderEpoch()).isEqualTo(before.leaderEpoch() + 1);
+        assertThat(after.partitionEpoch()).isEqualTo(before.partitionEpoch() + 1);
+        assertThat(partition(t, outOfIsr.partition()).leader()).as("preferred replica not in the ISR").isEqualTo(3);
+        assertThat(partition(t, fencedPreferred.partition()).leader()).as("preferred replica fenced").isEqualTo(3);
+        assertThat(log.lastEntry()).hasSize(1);
+    }
+
+    @Test
+    void noPreferredLeaderElectionWhenSwitchedOff() {
+        useController(new AutoLeaderRebalance(false, CHECK_INTERVAL_MS, 1_000));
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage t = createTopic("t", 3, 3);
+        int victim = 1;
+        int index = preferredBy(t, victim).partition();
+        fenceBySessionTimeout(victim, epochs);
+        assertThat(heartbeat(victim, epochs.get(victim)).getFenced()).isFalse();
+        controller.alterPartition(rejoin(partition(t, index), victim, epochs)).join();
+        PartitionRegistration rejoined = partition(t, index);
+        assertThat(rejoined.isr()).contains(victim);
+        int entries = log.entries().size();
+
+        time.advanceMs(CHECK_INTERVAL_MS);
+        heartbeatAllBut(-1, epochs);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> partition(t, index).equals(rejoined));
+        assertThat(rejoined.leader()).isNotEqualTo(victim);
+        assertThat(log.entries()).hasSize(entries);
+    }
+
+    @Test
+    void electionsAreBoundedPerEntry() {
+        useController(new AutoLeaderRebalance(true, CHECK_INTERVAL_MS, 2));
+        brokers(3);
+        TopicImage t = createTopic("t", 7, 2);
+        // Every partition led by its second replica (written straight to the log).
+        log.append(t.partitions().values().stream()
+                .map(p -> PartitionChanges.change(p, p.replicas().get(1), p.isr())).toList()).join();
+        int entries = log.entries().size();
+
+        time.advanceMs(CHECK_INTERVAL_MS);
+        await().atMost(Duration.ofSeconds(5)).until(() -> log.image().allPartitions().stream()
+                .allMatch(p -> p.leader() == p.replicas().get(0)));
+        List<List<MetadataRecord>> elections = log.entries().subList(entries, log.entries().size());
+        assertThat(elections).extracting(List::size).containsExactly(2, 2, 2, 1);
     }
 
     CompletableFuture<CreatePartitionsResponse> createPartitions(String name, int total) {
