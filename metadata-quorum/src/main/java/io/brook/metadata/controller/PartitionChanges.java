@@ -17,10 +17,14 @@ import java.util.Set;
  *
  * <p>Leaving: each departing broker is removed from every ISR; a partition it led gets the first
  * replica (in preferred order) that is still in the ISR and available, or no leader (-1) if none
- * is: there is no unclean election, so the ISR never becomes empty — its last member stays, and
- * becomes leader again when it returns. Returning: a returning broker that is in the ISR of a
- * leaderless partition becomes its leader. Every leader change bumps the leader epoch; every
- * change bumps the partition epoch.
+ * is: by default there is no unclean election, so the ISR never becomes empty — its last member
+ * stays, and becomes leader again when it returns. Returning: a returning broker that is in the
+ * ISR of a leaderless partition becomes its leader. Every leader change bumps the leader epoch;
+ * every change bumps the partition epoch.
+ *
+ * <p>Unclean election, only for topics with {@code unclean.leader.election.enable=true}: a
+ * partition left with no available ISR member takes any available replica as leader, alone in a
+ * new ISR. It trades the records only the lost ISR held for availability.
  */
 final class PartitionChanges {
     private PartitionChanges() {
@@ -57,11 +61,28 @@ final class PartitionChanges {
                     }
                 }
             }
+            if (newLeader == PartitionRegistration.NO_LEADER && uncleanAllowed(image, p)) {
+                for (int r : p.replicas()) {
+                    if (!unavailable.contains(r) && image.brokers().containsKey(r)) {
+                        newLeader = r;
+                        newIsr = List.of(r);
+                        break;
+                    }
+                }
+            }
             if (newLeader != p.leader() || !newIsr.equals(p.isr())) {
                 out.add(change(p, newLeader, newIsr));
             }
         }
         return out;
+    }
+
+    static final String UNCLEAN_LEADER_ELECTION = "unclean.leader.election.enable";
+
+    static boolean uncleanAllowed(MetadataImage image, PartitionRegistration p) {
+        return image.topic(p.topicId())
+                .map(t -> "true".equalsIgnoreCase(t.configs().getOrDefault(UNCLEAN_LEADER_ELECTION, "false").trim()))
+                .orElse(false);
     }
 
     /** Changes when {@code brokerId} returns to service: it leads leaderless partitions whose ISR holds it. */
@@ -70,6 +91,9 @@ final class PartitionChanges {
         for (PartitionRegistration p : image.allPartitions()) {
             if (!p.hasLeader() && p.isr().contains(brokerId)) {
                 out.add(change(p, brokerId, p.isr()));
+            } else if (!p.hasLeader() && p.replicas().contains(brokerId) && uncleanAllowed(image, p)
+                    && p.isr().stream().noneMatch(image::isUnfenced)) {
+                out.add(change(p, brokerId, List.of(brokerId))); // unclean: the ISR is gone for good
             }
         }
         return out;
