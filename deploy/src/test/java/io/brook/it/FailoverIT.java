@@ -98,6 +98,38 @@ class FailoverIT {
     }
   }
 
+  @Test
+  void controlledShutdownMovesLeadershipsWithoutClientErrorsAndPreferredLeadersReturn() throws Exception {
+    try (TestCluster cluster = new TestCluster(root, 3, FAST).start()) {
+      TopicMetadata topic = createTopic(cluster);
+      int victim = leaderOf(topic, 0);
+      Load load = new Load(cluster);
+      try (load) {
+        load.awaitAcked(600);
+        long t0 = System.nanoTime();
+        assertThat(cluster.node(victim).stop()).as("exit on SIGTERM (143 = the JVM's status after the signal)").isIn(0, 143);
+        assertThat(cluster.node(victim).log()).contains("Brook node " + victim + " stopped");
+        System.out.printf("SHUTDOWN: node %d stopped in %d ms%n", victim, (System.nanoTime() - t0) / 1_000_000);
+        assertThat(leaderNow(cluster, 0)).isNotEqualTo(victim);
+        load.awaitAcked(load.acked() + 600);
+        cluster.node(victim).start();
+        cluster.node(victim).awaitReady(Duration.ofSeconds(90));
+        awaitIsr(cluster, 0, 3);
+        // The first replica is the preferred leader: leadership goes back to it.
+        await().atMost(Duration.ofSeconds(60)).until(() -> leaderNow(cluster, 0) == topic.getPartitions(0).getReplicas(0));
+        load.awaitAcked(load.acked() + 300);
+      }
+      assertThat(load.failures.get()).as("sends that failed during a controlled shutdown").isZero();
+      verify(cluster, load);
+    }
+  }
+
+  private static int leaderNow(TestCluster cluster, int partition) {
+    try (Admin admin = new Admin(cluster.bootstrapList(), 10_000)) {
+      return admin.describeTopic("seq").getTopic().getPartitions(partition).getLeader();
+    }
+  }
+
   // ------------------------------------------------------------------ the workload
 
   private static TopicMetadata createTopic(TestCluster cluster) {
