@@ -226,8 +226,8 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
       checkFetchOffset(p.log(), req.getOffset());
       int maxBytes = req.getMaxBytes() > 0 ? req.getMaxBytes() : DEFAULT_MAX_BYTES;
-      new ConsumeSession((ServerCallStreamObserver<FetchResponse>) out, p, req.getOffset(), maxBytes, req.getFormat(),
-          (offset) -> read(p, req.getTopic(), req.getPartition(), offset, maxBytes, req.getFormat())).start();
+      new ConsumeSession((ServerCallStreamObserver<FetchResponse>) out, p, req.getOffset(),
+          offset -> read(p, req.getTopic(), req.getPartition(), offset, maxBytes, req.getFormat())).start();
     } catch (RuntimeException e) {
       out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
     }

@@ -3,7 +3,6 @@ package io.brook.broker.api;
 import io.brook.broker.partition.Partition;
 import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.FetchResponse;
-import io.brook.proto.v1.RecordFormat;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.util.function.LongFunction;
 
@@ -27,8 +26,8 @@ final class ConsumeSession {
   private boolean waiting;
   private boolean done;
 
-  ConsumeSession(ServerCallStreamObserver<FetchResponse> out, Partition partition, long offset, int maxBytes,
-      RecordFormat format, LongFunction<FetchResponse> reader) {
+  ConsumeSession(ServerCallStreamObserver<FetchResponse> out, Partition partition, long offset,
+      LongFunction<FetchResponse> reader) {
     this.out = out;
     this.partition = partition;
     this.offset = offset;

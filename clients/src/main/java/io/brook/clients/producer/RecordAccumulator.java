@@ -1,5 +1,7 @@
 package io.brook.clients.producer;
 
+import io.brook.proto.common.v1.ErrorCode;
+import io.brook.proto.errors.BrookException;
 import io.brook.storage.TopicPartition;
 import io.brook.storage.record.Header;
 import java.util.ArrayDeque;
@@ -146,6 +148,14 @@ final class RecordAccumulator {
             break;
           }
           if (idempotent && producerId < 0) {
+            if (waited > config.deliveryTimeoutMs()) {
+              q.pollFirst(); // no broker gave a producer id in time: fail the batch, do not hang
+              head.fail(new BrookException(ErrorCode.REQUEST_TIMED_OUT,
+                  "no producer id within delivery.timeout.ms=" + config.deliveryTimeoutMs() + "; is the cluster reachable?"));
+              usedBytes -= head.reservedBytes;
+              changed.signalAll();
+              continue;
+            }
             break; // no producer id yet: batches cannot be numbered
           }
           q.pollFirst();
