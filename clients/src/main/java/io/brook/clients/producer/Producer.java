@@ -96,6 +96,9 @@ public final class Producer implements AutoCloseable {
 
   private int partitionCount(String topic) {
     long deadline = System.currentTimeMillis() + config.maxBlockMs();
+    // The broker answering metadata may learn of a just-created topic a moment late: look again
+    // for a short while before calling it unknown.
+    long unknownDeadline = System.currentTimeMillis() + Math.min(2_000, config.maxBlockMs());
     while (true) {
       int n;
       try {
@@ -109,14 +112,14 @@ public final class Producer implements AutoCloseable {
       if (n > 0) {
         return n;
       }
-      if (n == -1) {
+      if (n == -1 && System.currentTimeMillis() > unknownDeadline) {
         throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topic + "' does not exist");
       }
       if (System.currentTimeMillis() > deadline) {
         throw new BrookException(ErrorCode.REQUEST_TIMED_OUT, "no metadata for topic '" + topic + "' within max.block.ms");
       }
       try {
-        Thread.sleep(100);
+        Thread.sleep(100); // metadata.current() asks the brokers again for a topic it lacks
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new BrookException(ErrorCode.REQUEST_TIMED_OUT, "interrupted");

@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 final class Sender implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Sender.class);
 
+  private static final long UNKNOWN_TOPIC_GRACE_MS = 5_000;
+
   private final ProducerConfig config;
   private final RecordAccumulator accumulator;
   private final MetadataCache metadata;
@@ -171,8 +173,12 @@ final class Sender implements Runnable {
       accumulator.release(batch);
       return;
     }
-    boolean timedOut = System.currentTimeMillis() - batch.createdMs > config.deliveryTimeoutMs();
-    if (error.retriable() && !timedOut) {
+    long ageMs = System.currentTimeMillis() - batch.createdMs;
+    boolean timedOut = ageMs > config.deliveryTimeoutMs();
+    // A leader that has not seen a just-created topic yet answers UNKNOWN_TOPIC_OR_PARTITION for a
+    // moment (Kafka retries it too); a topic that really is gone fails after a short while.
+    boolean freshTopic = error.code() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && ageMs < UNKNOWN_TOPIC_GRACE_MS;
+    if ((error.retriable() || freshTopic) && !timedOut) {
       log.debug("retrying batch for {} after {}", batch.tp, error.toString());
       topicsToRefresh.add(batch.tp.topic());
       accumulator.requeue(batch);
