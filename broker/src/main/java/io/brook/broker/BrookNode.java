@@ -30,8 +30,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,11 +65,13 @@ public final class BrookNode implements AutoCloseable {
 
   private BrookNode(NodeConfig config) {
     this.config = config;
-    this.timer = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "brook-timer");
-      t.setDaemon(true);
-      return t;
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(2, r -> {
+      Thread th = new Thread(r, "brook-timer");
+      th.setDaemon(true);
+      return th;
     });
+    t.setRemoveOnCancelPolicy(true); // long-poll timeouts are mostly cancelled: drop them at once
+    this.timer = t;
   }
 
   public static BrookNode start(NodeConfig config) throws IOException {

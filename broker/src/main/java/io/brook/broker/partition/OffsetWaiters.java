@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -50,12 +51,13 @@ final class OffsetWaiters {
       f.complete(true);
       return f;
     }
-    timer.schedule(() -> {
+    ScheduledFuture<?> timeout = timer.schedule(() -> {
       synchronized (this) {
         waiters.remove(w);
       }
       f.complete(false);
     }, Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
+    f.whenComplete((reached, e) -> timeout.cancel(false)); // no dead timer tasks pile up
     return f;
   }
 
