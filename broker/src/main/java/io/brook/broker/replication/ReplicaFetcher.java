@@ -124,6 +124,9 @@ final class ReplicaFetcher implements Runnable {
         if (a instanceof ReplicaFetchResponse r) {
           handle(r);
           backoffMs = 50;
+          if (onlyErrors(r)) {
+            pause(50); // metadata disagrees (epochs, leadership): give it a moment instead of spinning
+          }
         } else {
           log.debug("replication stream to broker {} failed: {}", leaderId, a == null ? "no answer" : a.toString());
           stream = closeStream(stream);
@@ -141,6 +144,11 @@ final class ReplicaFetcher implements Runnable {
       }
     }
     closeStream(stream);
+  }
+
+  private static boolean onlyErrors(ReplicaFetchResponse r) {
+    return r.getPartitionsCount() > 0 && r.getPartitionsList().stream()
+        .allMatch(d -> d.hasError() && d.getError().getCode() != ErrorCode.ERROR_CODE_UNSPECIFIED);
   }
 
   private ReplicaFetchRequest request() {
