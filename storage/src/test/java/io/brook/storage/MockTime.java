@@ -23,4 +23,14 @@ public final class MockTime implements Time {
   public void sleep(long deltaMs) {
     ms.addAndGet(deltaMs);
   }
+
+  /** Moves the clock forward by {@code deltaMs}. */
+  public void advance(long deltaMs) {
+    ms.addAndGet(deltaMs);
+  }
+
+  /** Moves the clock forward to {@code targetMs} if it is behind (never backwards). */
+  public void setAtLeast(long targetMs) {
+    ms.accumulateAndGet(targetMs, Math::max);
+  }
 }

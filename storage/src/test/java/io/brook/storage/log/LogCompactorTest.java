@@ -1,7 +1,10 @@
 package io.brook.storage.log;
 
+import static io.brook.storage.log.LogTestSupport.payload;
+import static io.brook.storage.log.LogTestSupport.withSeed;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.brook.storage.MockTime;
 import io.brook.storage.Time;
 import io.brook.storage.record.CompressionType;
 import io.brook.storage.record.Header;
@@ -59,7 +62,7 @@ class LogCompactorTest {
   @TempDir(factory = MemoryBackedTempDirFactory.class)
   Path tmp;
 
-  private final TestClock clock = new TestClock(START_MS);
+  private final MockTime clock = new MockTime(START_MS);
 
   static Stream<Long> seeds() {
     return LongStream.range(0, 20).mapToObj(i -> BASE_SEED + i);
@@ -74,7 +77,7 @@ class LogCompactorTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
   void compactionKeepsExactlyTheLatestRecordOfEachLiveKeyAtItsOriginalOffset(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Random rnd = new Random(seed);
       LogConfig cfg = randomCompactConfig(rnd);
       Path dir = tmp.resolve("log-" + seed);
@@ -156,7 +159,7 @@ class LogCompactorTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("fewSeeds")
   void recordsAtOrAboveTheHighWatermarkOrInTheActiveSegmentAreNeverRemoved(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Random rnd = new Random(seed);
       LogConfig cfg = randomCompactConfig(rnd);
       try (Log log = Log.open(tmp.resolve("hw-" + seed), cfg, clock)) {
@@ -202,7 +205,7 @@ class LogCompactorTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("fewSeeds")
   void compactionOfADeletePolicyLogDoesNothing(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Random rnd = new Random(seed);
       Map<String, String> props = new HashMap<>(Map.of("segment.bytes", "2048", "cleanup.policy", "delete"));
       try (Log log = Log.open(tmp.resolve("delete-" + seed), LogConfig.from(props), clock)) {
@@ -588,52 +591,6 @@ class LogCompactorTest {
 
   static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** Half random, half repetitive bytes, so every codec has something to compress and something not to. */
-  static byte[] payload(Random rnd, int n) {
-    byte[] b = new byte[n];
-    for (int i = 0; i < n; i++) {
-      b[i] = i % 2 == 0 ? (byte) rnd.nextInt() : (byte) ('a' + (i / 7) % 5);
-    }
-    return b;
-  }
-
-  /** Runs {@code body}, naming the seed in any failure so it can be replayed with -Dbrook.test.seed. */
-  static void withSeed(long seed, Runnable body) {
-    try {
-      body.run();
-    } catch (Throwable t) {
-      throw new AssertionError("[seed " + seed + ", replay with -Dbrook.test.seed=" + BASE_SEED + "] " + t.getMessage(), t);
-    }
-  }
-
-  /** A clock tests move by hand. */
-  static final class TestClock implements Time {
-    private long ms;
-
-    TestClock(long startMs) {
-      this.ms = startMs;
-    }
-
-    @Override
-    public synchronized long milliseconds() {
-      return ms;
-    }
-
-    @Override
-    public synchronized long nanoseconds() {
-      return ms * 1_000_000L;
-    }
-
-    synchronized void advance(long deltaMs) {
-      ms += deltaMs;
-    }
-
-    /** Moves the clock forward to {@code targetMs} if it is behind (never backwards). */
-    synchronized void setAtLeast(long targetMs) {
-      ms = Math.max(ms, targetMs);
-    }
   }
 
   /**

@@ -1,9 +1,12 @@
 package io.brook.storage.log;
 
+import static io.brook.storage.log.LogTestSupport.payload;
+import static io.brook.storage.log.LogTestSupport.withSeed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.brook.storage.MockTime;
 import io.brook.storage.OffsetOutOfRangeException;
 import io.brook.storage.Time;
 import io.brook.storage.record.CompressionType;
@@ -83,7 +86,7 @@ class LogCrashConsistencyTest {
   @TempDir(factory = MemoryBackedTempDirFactory.class)
   Path tmp;
 
-  private final TestClock clock = new TestClock(START_MS);
+  private final MockTime clock = new MockTime(START_MS);
   private int dirCounter;
 
   // ---------------------------------------------------------------- scenarios: the active segment
@@ -103,7 +106,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}, {1}")
   @MethodSource("activeTailCases")
   void tornWriteAnywhereInTheActiveSegmentTailKeepsExactlyTheWholeBatchesBeforeIt(long seed, Shutdown shutdown) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 3, 4, shutdown);
       SegmentLayout active = img.segment(img.activeBase());
       List<Placed> batches = active.batches;
@@ -133,7 +136,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds3")
   void bitFlipInTheActiveSegmentTailIsCutNeverServed(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 2, 3, Shutdown.CRASH_UNFLUSHED);
       SegmentLayout active = img.segment(img.activeBase());
       Random rnd = new Random(seed * 17);
@@ -162,7 +165,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}, {1}")
   @MethodSource("inactiveCases")
   void tornWriteInsideABatchOfAnInactiveSegmentCutsThereAndDropsLaterSegments(long seed, Shutdown shutdown) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 4, 1, shutdown);
       List<Long> bases = img.segmentBases();
       SegmentLayout victim = img.segment(bases.get(bases.size() - 2));
@@ -189,7 +192,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds1")
   void lostWholeBatchesAtTheEndOfAnUnflushedInactiveSegmentDropLaterSegments(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 4, 1, Shutdown.CRASH_UNFLUSHED);
       List<Long> bases = img.segmentBases();
       Random rnd = new Random(seed * 7);
@@ -206,7 +209,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds1")
   void bitFlipInAnUnflushedInactiveSegmentIsCutAndLaterSegmentsDropped(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 4, 1, Shutdown.CRASH_UNFLUSHED);
       List<Long> bases = img.segmentBases();
       SegmentLayout victim = img.segment(bases.get(bases.size() - 2));
@@ -227,7 +230,7 @@ class LogCrashConsistencyTest {
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds1")
   void baseOffsetCorruptedOutOfTheSegmentRangeIsCutAndTheLogStillOpens(long seed) {
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 2, 3, Shutdown.CRASH_UNFLUSHED);
       SegmentLayout active = img.segment(img.activeBase());
       Random rnd = new Random(seed * 23);
@@ -256,7 +259,7 @@ class LogCrashConsistencyTest {
   @Test
   void recoveryKeepsValidBatchesLargerThanALoweredMaxMessageBytes() {
     long seed = BASE_SEED + 40;
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Random rnd = new Random(seed);
       Path dir = tmp.resolve("big-batches");
       List<Written> written = new ArrayList<>();
@@ -290,7 +293,7 @@ class LogCrashConsistencyTest {
   @MethodSource("indexDamages")
   void lostOrDamagedIndexOfACleanSegmentIsRebuilt(IndexDamage damage) {
     long seed = BASE_SEED + 50 + damage.ordinal();
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       Image img = writeImage(seed, 4, 1, Shutdown.CLEAN_CLOSE);
       Random rnd = new Random(seed);
       List<Long> bases = img.segmentBases();
@@ -316,7 +319,7 @@ class LogCrashConsistencyTest {
   @Test
   void leftoverCleanedFileIsDeletedAndTheOriginalSegmentKept() {
     long seed = BASE_SEED + 60;
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       CompactionImages c = compactionImages(seed);
       Random rnd = new Random(seed);
       for (long base : c.rewritten) {
@@ -342,7 +345,7 @@ class LogCrashConsistencyTest {
   @Test
   void leftoverSwapFilesCompleteTheInterruptedCompaction() {
     long seed = BASE_SEED + 61;
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       CompactionImages c = compactionImages(seed);
       Random rnd = new Random(seed);
       List<Long> rewritten = new ArrayList<>(c.rewritten);
@@ -396,7 +399,7 @@ class LogCrashConsistencyTest {
   @Test
   void leftoverSwapFileOfADeletedSegmentIsDiscarded() {
     long seed = BASE_SEED + 62;
-    withSeed(seed, () -> {
+    withSeed(seed, BASE_SEED, () -> {
       CompactionImages c = compactionImages(seed);
       long orphan = c.rewritten.get(0);
       long newStart = c.before.segment(c.before.activeBase()).base + 1000;
@@ -1068,24 +1071,6 @@ class LogCrashConsistencyTest {
     return b;
   }
 
-  /** Half random, half repetitive bytes, so every codec has something to compress and something not to. */
-  static byte[] payload(Random rnd, int n) {
-    byte[] b = new byte[n];
-    for (int i = 0; i < n; i++) {
-      b[i] = i % 2 == 0 ? (byte) rnd.nextInt() : (byte) ('a' + (i / 7) % 5);
-    }
-    return b;
-  }
-
-  /** Runs {@code body}, naming the seed in any failure so it can be replayed with -Dbrook.test.seed. */
-  static void withSeed(long seed, Runnable body) {
-    try {
-      body.run();
-    } catch (Throwable t) {
-      throw new AssertionError("[seed " + seed + ", replay with -Dbrook.test.seed=" + BASE_SEED + "] " + t.getMessage(), t);
-    }
-  }
-
   /**
    * Puts the test's directories on tmpfs ({@code /dev/shm}) when it has room: every reopen fsyncs
    * segments and checkpoints, and thousands of reopens on a real disk take minutes. fsync is not
@@ -1109,26 +1094,4 @@ class LogCrashConsistencyTest {
     }
   }
 
-  /** A clock tests move by hand. */
-  static final class TestClock implements Time {
-    private long ms;
-
-    TestClock(long startMs) {
-      this.ms = startMs;
-    }
-
-    @Override
-    public synchronized long milliseconds() {
-      return ms;
-    }
-
-    @Override
-    public synchronized long nanoseconds() {
-      return ms * 1_000_000L;
-    }
-
-    synchronized void advance(long deltaMs) {
-      ms += deltaMs;
-    }
-  }
 }

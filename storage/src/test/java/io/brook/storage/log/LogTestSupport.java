@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 /** Batches to append and decoding of what a log returns. */
 final class LogTestSupport {
@@ -58,6 +59,24 @@ final class LogTestSupport {
 
   static List<Record> readAll(Log log) {
     return readAll(log, log.logStartOffset(), Long.MAX_VALUE);
+  }
+
+  /** Half random, half repetitive bytes, so every codec has something to compress and something not to. */
+  static byte[] payload(Random rnd, int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = i % 2 == 0 ? (byte) rnd.nextInt() : (byte) ('a' + (i / 7) % 5);
+    }
+    return b;
+  }
+
+  /** Runs {@code body}, naming the seed in any failure so it can be replayed with -Dbrook.test.seed. */
+  static void withSeed(long seed, long baseSeed, Runnable body) {
+    try {
+      body.run();
+    } catch (Throwable t) {
+      throw new AssertionError("[seed " + seed + ", replay with -Dbrook.test.seed=" + baseSeed + "] " + t.getMessage(), t);
+    }
   }
 
   static List<String> values(List<Record> records) {
