@@ -106,7 +106,9 @@ public final class BrookNode implements AutoCloseable {
       logStore.startBackgroundDuties(LogStore.Intervals.DEFAULT);
       host = new PartitionHost(config.nodeId(), logStore, timer);
       metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
-          .withHeartbeatIntervalMs(config.quorumConfig().heartbeatIntervalMs()), io.brook.metadata.time.Time.SYSTEM);
+          .withHeartbeatIntervalMs(config.heartbeatIntervalMs()).withSessionTimeoutMs(config.sessionTimeoutMs()),
+          io.brook.metadata.time.Time.SYSTEM);
+      host.serveOnlyWhile(() -> !metadata.isFenced());
       fetchers = new ReplicaFetcherManager(config.nodeId(), metadata::brokerEpoch, this::peerChannel,
           config.get(NodeConfig.REPLICA_FETCH_WAIT_MAX_MS), config.get(NodeConfig.REPLICA_FETCH_MAX_BYTES));
       host.replicateWith(fetchers);

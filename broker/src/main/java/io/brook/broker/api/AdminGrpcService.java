@@ -12,10 +12,13 @@ import io.brook.proto.metadata.v1.CreatableTopic;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
+import io.brook.proto.metadata.v1.BrokerState;
 import io.brook.proto.metadata.v1.QuorumVoter;
+import io.brook.metadata.image.BrokerRegistration;
 import io.brook.proto.v1.AdminServiceGrpc;
 import io.brook.proto.v1.AlterTopicConfigRequest;
 import io.brook.proto.v1.AlterTopicConfigResponse;
+import io.brook.proto.v1.BrokerEndpoint;
 import io.brook.proto.v1.CreatePartitionsRequest;
 import io.brook.proto.v1.CreatePartitionsResponse;
 import io.brook.proto.v1.CreateTopicRequest;
@@ -111,15 +114,27 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
+  /** Reads from this broker's image are refused while it may be stale (see PartitionHost#serveOnlyWhile). */
+  private void requireFreshImage() {
+    if (!host.isServing()) {
+      throw new BrookException(ErrorCode.LEADER_NOT_AVAILABLE,
+          "broker " + host.brokerId() + " is fenced or out of contact with the controller; its metadata may be stale");
+    }
+  }
+
   @Override
   public void listTopics(ListTopicsRequest req, StreamObserver<ListTopicsResponse> out) {
-    answer(out, () -> ListTopicsResponse.newBuilder()
-        .addAllNames(MetadataViews.topicNames(host.image(), req.getIncludeInternal())).build());
+    answer(out, () -> {
+      requireFreshImage();
+      return ListTopicsResponse.newBuilder()
+          .addAllNames(MetadataViews.topicNames(host.image(), req.getIncludeInternal())).build();
+    });
   }
 
   @Override
   public void describeTopic(DescribeTopicRequest req, StreamObserver<DescribeTopicResponse> out) {
     answer(out, () -> {
+      requireFreshImage();
       TopicImage t = host.image().topicByName(req.getName()).orElseThrow(() ->
           new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
       return DescribeTopicResponse.newBuilder().setTopic(MetadataViews.topic(t))
@@ -168,7 +183,11 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
       for (QuorumVoter v : q.getVotersList()) {
         b.addVoters(Voter.newBuilder().setId(v.getId()).setAddress(v.getRaftAddress()));
       }
-      host.image().brokers().values().forEach(r -> b.addBrokers(MetadataViews.broker(r)));
+      // Brokers as the quorum has them (fresh even when this broker's own image lags).
+      for (BrokerState br : q.getBrokersList()) {
+        b.addBrokers(BrokerEndpoint.newBuilder().setId(br.getId()).setHost(br.getHost())
+            .setPort(br.getPortsOrDefault(BrokerRegistration.GRPC_PORT, 0)).setFenced(br.getFenced()).setRack(br.getRack()));
+      }
       return b.build();
     });
   }

@@ -259,6 +259,12 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
 
   @Override
   public void metadata(MetadataRequest req, StreamObserver<MetadataResponse> out) {
+    if (!host.isServing()) {
+      // Its image may be frozen at a partition from the controller: let the client ask another broker.
+      out.onError(WireErrors.toStatus(ErrorCode.LEADER_NOT_AVAILABLE,
+          "broker " + host.brokerId() + " is fenced or out of contact with the controller; its metadata may be stale"));
+      return;
+    }
     MetadataImage image = host.image();
     MetadataResponse.Builder b = MetadataResponse.newBuilder().setClusterId(clusterId).setControllerId(-1);
     image.brokers().values().forEach(r -> b.addBrokers(MetadataViews.broker(r)));

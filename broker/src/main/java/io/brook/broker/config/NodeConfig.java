@@ -147,6 +147,23 @@ public final class NodeConfig {
     }
   }
 
+  public long sessionTimeoutMs() {
+    return longValue(QuorumConfig.SESSION_TIMEOUT_MS);
+  }
+
+  public long heartbeatIntervalMs() {
+    return longValue(QuorumConfig.HEARTBEAT_INTERVAL_MS);
+  }
+
+  private long longValue(String key) {
+    String v = raw.get(key);
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException("invalid value '" + v + "' for " + key + ": expected a long");
+    }
+  }
+
   public Path dataDir() {
     return Path.of(raw.get(QuorumConfig.DATA_DIR));
   }

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,7 @@ public final class PartitionHost implements AutoCloseable {
   private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
   private volatile MetadataImage image = MetadataImage.EMPTY;
   private volatile ReplicaFetcherManager fetchers;
+  private volatile BooleanSupplier serving = () -> true;
 
   public PartitionHost(int brokerId, LogStore logStore, ScheduledExecutorService timer) {
     this.brokerId = brokerId;
@@ -66,6 +68,21 @@ public final class PartitionHost implements AutoCloseable {
 
   public int brokerId() {
     return brokerId;
+  }
+
+  /**
+   * This broker may act as a leader (and vouch for its metadata) only while {@code condition}
+   * holds: registered, unfenced, and in contact with the controller. A broker cut off from the
+   * controller has been fenced and replaced as leader by now even though its own image, frozen
+   * at the cut, still names it: it must send clients elsewhere instead of serving stale data.
+   */
+  public void serveOnlyWhile(BooleanSupplier condition) {
+    this.serving = condition;
+  }
+
+  /** Whether this broker may act as a leader now (see {@link #serveOnlyWhile}). */
+  public boolean isServing() {
+    return serving.getAsBoolean();
   }
 
   /** Where followed partitions go; set once, before the first image. */
@@ -220,6 +237,10 @@ public final class PartitionHost implements AutoCloseable {
   /** The partition, if this broker leads it; else NOT_LEADER_OR_FOLLOWER naming the leader. */
   public Partition leaderPartition(String topic, int partition) {
     Partition p = partition(topic, partition);
+    if (!serving.getAsBoolean()) {
+      throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker " + brokerId
+          + " is fenced or out of contact with the controller; ask another broker for metadata");
+    }
     if (!p.isLeader()) {
       throw notLeader(topic, partition, p.registration());
     }

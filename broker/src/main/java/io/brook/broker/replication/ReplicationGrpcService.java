@@ -121,7 +121,7 @@ public final class ReplicationGrpcService extends ReplicationServiceGrpc.Replica
       return d.setError(e.toDetail()).build();
     }
     PartitionRegistration r = p.registration();
-    if (!p.isLeader()) {
+    if (!p.isLeader() || !host.isServing()) {
       return d.setError(new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
           "broker " + host.brokerId() + " is not the leader of " + p.topicPartition(), r.leader(), "").toDetail()).build();
     }

@@ -46,12 +46,19 @@ final class BrokerHeartbeater {
     private final Backoff backoff;
     private volatile long brokerEpoch = -1;
     private volatile boolean fenced = true;
+    /** time.nanoseconds() of the last heartbeat the controller answered. */
+    private volatile long lastAnsweredNs;
+    /** After a gap in contact: the controller's metadata index the local image must reach first. */
+    private volatile long catchUpIndex;
+    private final long sessionTimeoutNs;
     private volatile boolean stopped;
     private ScheduledFuture<?> next;
     private int failures;
 
     BrokerHeartbeater(BrokerIdentity identity, ControllerCaller caller, Time time, ScheduledExecutorService scheduler,
-                      LongSupplier appliedIndex, long intervalMs, long backoffInitialMs, long backoffMaxMs) {
+                      LongSupplier appliedIndex, long intervalMs, long sessionTimeoutMs, long backoffInitialMs,
+                      long backoffMaxMs) {
+        this.sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         this.identity = identity;
         this.caller = caller;
         this.time = time;
@@ -69,8 +76,14 @@ final class BrokerHeartbeater {
         return brokerEpoch;
     }
 
+    /**
+     * Fenced as the controller last said, or — when no heartbeat has been answered for the session
+     * timeout (this broker is cut off, or was frozen) — fenced as far as this broker can tell: the
+     * controller has fenced it by now, its image may be stale, so it must not act as a leader.
+     */
     boolean isFenced() {
-        return fenced;
+        return fenced || time.nanoseconds() - lastAnsweredNs > sessionTimeoutNs
+                || appliedIndex.getAsLong() < catchUpIndex;
     }
 
     private void beat() {
@@ -82,7 +95,14 @@ final class BrokerHeartbeater {
             if (brokerEpoch < 0) {
                 register();
             }
+            boolean wasOut = isFenced();
             BrokerHeartbeatResponse r = heartbeat(false, caller.requestTimeoutMs());
+            if (wasOut) {
+                // Back in contact (or new): the local image must reach what the controller had
+                // applied before this broker acts on it again.
+                catchUpIndex = r.getMetadataIndex();
+            }
+            lastAnsweredNs = time.nanoseconds();
             fenced = r.getFenced();
             failures = 0;
         } catch (BrookException e) {

@@ -104,7 +104,7 @@ public final class MetadataClient implements AutoCloseable {
         }
         identity = broker;
         heartbeater = new BrokerHeartbeater(broker, caller, time, scheduler, () -> watcher.image().appliedIndex(),
-                config.heartbeatIntervalMs(), config.backoffInitialMs(), config.backoffMaxMs());
+                config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.backoffInitialMs(), config.backoffMaxMs());
         heartbeater.start();
     }
 

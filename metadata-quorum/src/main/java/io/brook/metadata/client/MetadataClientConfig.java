@@ -13,9 +13,11 @@ import java.util.List;
  * @param heartbeatIntervalMs how often a registered broker heartbeats (~2 s; below the session timeout)
  * @param backoffInitialMs    first wait before retrying another voter; doubles per failed round
  * @param backoffMaxMs        cap of that wait
+ * @param sessionTimeoutMs    a registered broker with no acknowledged heartbeat for this long
+ *                            counts itself fenced (the controller does the same on its side)
  */
 public record MetadataClientConfig(List<HostPort> controllers, long requestTimeoutMs, long heartbeatIntervalMs,
-                                   long backoffInitialMs, long backoffMaxMs) {
+                                   long backoffInitialMs, long backoffMaxMs, long sessionTimeoutMs) {
     public static final String CONTROLLERS = "controller.endpoints";
 
     public MetadataClientConfig {
@@ -23,8 +25,9 @@ public record MetadataClientConfig(List<HostPort> controllers, long requestTimeo
         if (controllers.isEmpty()) {
             throw new ConfigException(CONTROLLERS, "", "at least one controller endpoint is needed");
         }
-        if (requestTimeoutMs <= 0 || heartbeatIntervalMs <= 0 || backoffInitialMs <= 0 || backoffMaxMs < backoffInitialMs) {
-            throw new ConfigException("MetadataClientConfig: timeouts must be > 0 and backoffMaxMs >= backoffInitialMs");
+        if (requestTimeoutMs <= 0 || heartbeatIntervalMs <= 0 || backoffInitialMs <= 0 || backoffMaxMs < backoffInitialMs
+                || sessionTimeoutMs <= heartbeatIntervalMs) {
+            throw new ConfigException("MetadataClientConfig: timeouts must be > 0, backoffMaxMs >= backoffInitialMs and the session longer than a heartbeat interval");
         }
     }
 
@@ -36,14 +39,21 @@ public record MetadataClientConfig(List<HostPort> controllers, long requestTimeo
                 endpoints.add(HostPort.parse(CONTROLLERS, s.trim()));
             }
         }
-        return new MetadataClientConfig(endpoints, 5_000, 2_000, 50, 1_000);
+        return new MetadataClientConfig(endpoints, 5_000, 2_000, 50, 1_000, 9_000);
     }
 
     public MetadataClientConfig withHeartbeatIntervalMs(long ms) {
-        return new MetadataClientConfig(controllers, requestTimeoutMs, ms, backoffInitialMs, backoffMaxMs);
+        return new MetadataClientConfig(controllers, requestTimeoutMs, ms, backoffInitialMs, backoffMaxMs,
+                Math.max(sessionTimeoutMs, ms + 1));
     }
 
     public MetadataClientConfig withRequestTimeoutMs(long ms) {
-        return new MetadataClientConfig(controllers, ms, heartbeatIntervalMs, backoffInitialMs, backoffMaxMs);
+        return new MetadataClientConfig(controllers, ms, heartbeatIntervalMs, backoffInitialMs, backoffMaxMs,
+                sessionTimeoutMs);
+    }
+
+    public MetadataClientConfig withSessionTimeoutMs(long ms) {
+        return new MetadataClientConfig(controllers, requestTimeoutMs, heartbeatIntervalMs, backoffInitialMs,
+                backoffMaxMs, ms);
     }
 }

@@ -100,7 +100,8 @@ final class BrokerLifecycle {
         BrokerRegistration b = current(image, req.getBrokerId(), req.getBrokerEpoch());
         sessions.touch(b.id(), nowMs);
         boolean caughtUp = req.getMetadataAppliedIndex() >= b.epoch();
-        BrokerHeartbeatResponse.Builder resp = BrokerHeartbeatResponse.newBuilder().setCaughtUp(caughtUp);
+        BrokerHeartbeatResponse.Builder resp = BrokerHeartbeatResponse.newBuilder().setCaughtUp(caughtUp)
+                .setMetadataIndex(image.appliedIndex());
         if (req.getWantShutdown() || sessions.inControlledShutdown(b.id(), b.epoch())) {
             return controlledShutdown(image, b, resp);
         }
