@@ -8,15 +8,17 @@ import static io.brook.it.ReplicationWorkload.verify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.brook.clients.admin.Admin;
 import io.brook.it.ReplicationWorkload.Load;
-import io.brook.proto.v1.PartitionMetadata;
 import io.brook.proto.v1.TopicMetadata;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FailoverIT {
   private static final Map<String, String> FAST = Map.of("replica.lag.time.max.ms", "3000");
 
-  @TempDir Path root;
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path root;
 
   @Test
   void leaderKilledWithSigkill() throws Exception {
@@ -61,17 +63,23 @@ class FailoverIT {
   void followerFrozenWithSigstop() throws Exception {
     try (TestCluster cluster = new TestCluster(root, 3, FAST).start()) {
       TopicMetadata topic = createTopic(cluster.bootstrapList());
-      PartitionMetadata p0 = topic.getPartitions(0);
-      int follower = p0.getReplicasList().stream().filter(id -> id != p0.getLeader()).findFirst().orElseThrow();
+      // The hardest follower to freeze: the active controller (heartbeats and ISR changes must
+      // find the next one while it hangs).
+      int follower;
+      try (Admin admin = new Admin(cluster.bootstrapList(), 30_000)) {
+        follower = admin.describeCluster().getLeaderId();
+      }
+      int partition = IntStream.range(0, topic.getPartitionsCount())
+          .filter(p -> leaderOf(topic, p) != follower).findFirst().orElseThrow();
       Load load = new Load(cluster.bootstrapList());
       try (load) {
         load.awaitAcked(600);
         cluster.node(follower).freeze();
-        awaitIsr(cluster.node(1).dir, cluster.bootstrapList(), 0, 2);
+        awaitIsr(cluster.node(1).dir, cluster.bootstrapList(), partition, 2);
         long ackedWhileFrozen = load.acked();
         load.awaitAcked(ackedWhileFrozen + 300); // min ISR 2 is still met: writes go on
         cluster.node(follower).thaw();
-        awaitIsr(cluster.node(1).dir, cluster.bootstrapList(), 0, 3);
+        awaitIsr(cluster.node(1).dir, cluster.bootstrapList(), partition, 3);
         load.awaitAcked(load.acked() + 300);
       }
       verify(cluster.bootstrapList(), dataDirs(cluster), load);

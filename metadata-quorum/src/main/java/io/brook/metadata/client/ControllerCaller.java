@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * Makes one unary controller call, finding the active controller by itself: it starts with the
  * endpoint that last answered; on NOT_CONTROLLER it goes to the leader named in the hint (or the
  * next voter if none is named); on an unreachable voter or a timeout it tries the next voter,
- * backing off between attempts; it gives up when the request timeout is spent, with the last
+ * backing off between attempts (one voter gets at most half the request timeout, so a hung voter
+ * cannot use it all); it gives up when the request timeout is spent, with the last
  * error. Any other error is the answer and is thrown at once (a write is never repeated after
  * the controller refused it).
  *
@@ -65,9 +66,13 @@ final class ControllerCaller {
             if (remainingMs <= 0) {
                 throw last != null ? last : new BrookException(ErrorCode.REQUEST_TIMED_OUT, name + " timed out");
             }
+            // One voter gets at most half the request timeout: a voter that hangs (frozen, cut off)
+            // must not eat the whole budget, or a broker could not reach the new active controller
+            // before its session runs out.
+            long attemptMs = Math.min(remainingMs, Math.max(1_000, requestTimeoutMs / 2));
             try {
                 T result = rpc.apply(ControllerServiceGrpc.newBlockingStub(endpoints.channel(target))
-                        .withDeadlineAfter(remainingMs, TimeUnit.MILLISECONDS));
+                        .withDeadlineAfter(attemptMs, TimeUnit.MILLISECONDS));
                 endpoints.prefer(target);
                 return result;
             } catch (StatusRuntimeException e) {
