@@ -153,6 +153,5 @@ class BadInputIT {
     long before = logEnd();
     assertThat(stub.produce(plain("t", 0, "ok")).getBaseOffset()).isEqualTo(before);
     assertThat(logEnd()).isEqualTo(before + 1);
-    assertThat(List.of(before)).isNotEmpty();
   }
 }
