@@ -139,27 +139,23 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
     };
     boolean all = req.getAcks() == Acks.ACKS_ALL || req.getAcks() == Acks.ACKS_UNSPECIFIED;
-    LogAppendInfo info = p.appendAsLeader(batches, all);
+    Partition.LeaderAppend append = p.appendAsLeader(batches, all);
+    LogAppendInfo info = append.info();
     ProduceResponse.Builder response = ProduceResponse.newBuilder()
         .setTopic(req.getTopic()).setPartition(req.getPartition()).setBaseOffset(info.firstOffset())
         .setLogAppendTimeMs(-1).setLogStartOffset(p.log().logStartOffset())
         .setCorrelationId(req.getCorrelationId()).setRecordCount(info.recordCount());
-    if (req.getAcks() == Acks.ACKS_NONE || req.getAcks() == Acks.ACKS_LEADER) {
+    if (req.getAcks() == Acks.ACKS_NONE) {
+      // acks=0 promises nothing, so the answer (if anyone reads it) carries no offset: the
+      // contract in broker.proto, and what Kafka's producer reports for acks=0.
+      return CompletableFuture.completedFuture(response.setBaseOffset(-1).build());
+    }
+    if (req.getAcks() == Acks.ACKS_LEADER) {
       return CompletableFuture.completedFuture(response.build());
     }
     long timeoutMs = req.getTimeoutMs() > 0 ? req.getTimeoutMs() : DEFAULT_PRODUCE_TIMEOUT_MS;
-    long needed = info.lastOffset() + 1;
-    return p.awaitHighWatermark(needed, timeoutMs).thenApply(reached -> {
-      if (p.log().highWatermark() >= needed) {
-        return response.build();
-      }
-      if (!p.isLeader()) {
-        throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
-            "leadership of " + p.topicPartition() + " moved before the records were replicated; they may or may not be kept");
-      }
-      throw new BrookException(ErrorCode.REQUEST_TIMED_OUT,
-          "records of " + p.topicPartition() + " not replicated to the in-sync replicas within " + timeoutMs + " ms");
-    });
+    // Only this leadership (same leader epoch) may acknowledge what it appended.
+    return p.awaitReplication(info.lastOffset() + 1, append.leaderEpoch(), timeoutMs).thenApply(v -> response.build());
   }
 
   // ------------------------------------------------------------------ fetch
@@ -202,9 +198,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
   }
 
   private FetchResponse read(Partition p, String topic, int partition, long offset, int maxBytes, RecordFormat format) {
-    if (!p.isLeader()) {
-      host.leaderPartition(topic, partition); // throws NOT_LEADER naming the new leader
-    }
+    host.ensureStillLeading(p); // a wait may have outlived the partition or its leadership
     Log log = p.log();
     LogReadResult r = offset >= log.highWatermark()
         ? new LogReadResult(ByteBuffer.allocate(0), log.highWatermark(), log.logStartOffset(), log.logEndOffset())

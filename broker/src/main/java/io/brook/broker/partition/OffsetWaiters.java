@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,10 +33,14 @@ final class OffsetWaiters {
 
   /**
    * A future completed with true when the offset (read by {@code current}) reaches {@code target},
-   * or with false after {@code timeoutMs}. The offset is read again after the waiter is queued, so
-   * an advance racing with this call is never missed.
+   * or with false after {@code timeoutMs} or once {@code valid} no longer holds (checked now, and
+   * whoever makes it false calls {@link #releaseAll}). Both conditions are read again after the
+   * waiter is queued, so an advance or a release racing with this call is never missed.
    */
-  CompletableFuture<Boolean> await(long target, LongSupplier current, long timeoutMs) {
+  CompletableFuture<Boolean> await(long target, LongSupplier current, long timeoutMs, BooleanSupplier valid) {
+    if (!valid.getAsBoolean()) {
+      return CompletableFuture.completedFuture(false);
+    }
     if (current.getAsLong() >= target) {
       return CompletableFuture.completedFuture(true);
     }
@@ -44,11 +49,12 @@ final class OffsetWaiters {
     synchronized (this) {
       waiters.add(w);
     }
-    if (current.getAsLong() >= target) {
+    boolean stillValid = valid.getAsBoolean();
+    if (!stillValid || current.getAsLong() >= target) {
       synchronized (this) {
         waiters.remove(w);
       }
-      f.complete(true);
+      f.complete(stillValid);
       return f;
     }
     ScheduledFuture<?> timeout = timer.schedule(() -> {

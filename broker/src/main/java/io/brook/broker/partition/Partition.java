@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,9 +35,18 @@ import java.util.function.LongSupplier;
  *
  * <p>As <b>follower</b> its log is written only by the replica fetcher.
  *
- * <p>Threading: appends and reads come from gRPC threads (the {@link Log} serializes writers);
- * follower bookkeeping is guarded by this object's lock; the registration is replaced by the
- * metadata thread and read as a volatile snapshot.
+ * <p><b>Acknowledgements belong to one leadership.</b> An acks=all produce is answered only by
+ * the leader that appended it, in the same leader epoch, once the high watermark covers it and
+ * the ISR still meets {@code min.insync.replicas}; a change of leader or leader epoch fails every
+ * waiting produce at once with NOT_LEADER_OR_FOLLOWER. Otherwise a former leader whose log was
+ * truncated and refilled by the new leader would see its high watermark pass the offset of a
+ * record no replica holds any more and acknowledge it (issue 8, fault 0).
+ *
+ * <p>Threading: appends and reads come from gRPC threads (the {@link Log} serializes writers).
+ * The registration is replaced by the metadata thread under the write side of {@code roleLock};
+ * leader appends, follower writes and the completion check of a waiting produce hold its read
+ * side, so none of them interleaves with a change of role or epoch (Kafka's
+ * {@code leaderIsrUpdateLock}). Follower bookkeeping is guarded by this object's monitor.
  */
 public final class Partition {
   private final TopicPartition tp;
@@ -48,6 +58,12 @@ public final class Partition {
   private final OffsetWaiters logEndWaiters;
   private volatile PartitionRegistration registration;
   private volatile int minInsyncReplicas = 1;
+  /** Write side: role/epoch changes and close; read side: appends, follower writes, produce completion. */
+  private final ReentrantReadWriteLock roleLock = new ReentrantReadWriteLock();
+  /** Set once the partition is removed from this broker (deleted, re-created, reassigned). */
+  private volatile boolean closed;
+  /** Test seam: runs after a leader append, before its produce waits (null in production). */
+  private volatile Runnable afterLeaderAppend;
 
   /** Leader only: what each follower last told us. Guarded by {@code this}. */
   private final Map<Integer, FollowerState> followers = new HashMap<>();
@@ -104,22 +120,33 @@ public final class Partition {
     minInsyncReplicas = n;
   }
 
+  /** False once the partition was removed from this broker; waiting reads then end with an error. */
+  public boolean isOpen() {
+    return !closed;
+  }
+
   void updateRegistration(PartitionRegistration r) {
     PartitionRegistration old;
-    synchronized (this) {
-      old = registration;
-      boolean newLeadership = r.leader() == localBrokerId
-          && (old.leader() != localBrokerId || r.leaderEpoch() != old.leaderEpoch());
-      if (newLeadership) {
-        resetFollowers(r);
+    roleLock.writeLock().lock();
+    try {
+      synchronized (this) {
+        old = registration;
+        boolean newLeadership = r.leader() == localBrokerId
+            && (old.leader() != localBrokerId || r.leaderEpoch() != old.leaderEpoch());
+        if (newLeadership) {
+          resetFollowers(r);
+        }
+        if (r.partitionEpoch() != old.partitionEpoch()) {
+          pendingIsr = null; // whatever we asked for was decided
+        }
+        registration = r;
       }
-      if (r.partitionEpoch() != old.partitionEpoch()) {
-        pendingIsr = null; // whatever we asked for was decided
-      }
-      registration = r;
+    } finally {
+      roleLock.writeLock().unlock();
     }
     maybeAdvanceHighWatermark();
     if (r.leader() != old.leader() || r.leaderEpoch() != old.leaderEpoch()) {
+      // Waiting produces re-check and fail (their leadership is over); waiting reads re-check too.
       highWatermarkWaiters.releaseAll();
       logEndWaiters.releaseAll();
     }
@@ -148,20 +175,114 @@ public final class Partition {
    *     is smaller than {@code min.insync.replicas}
    * @throws BrookException NOT_LEADER_OR_FOLLOWER if this replica is not the leader
    */
-  public LogAppendInfo appendAsLeader(ByteBuffer batches, boolean requireMinIsr) {
-    PartitionRegistration r = registration;
-    if (r.leader() != localBrokerId) {
-      throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker " + localBrokerId + " is not the leader of " + tp,
-          r.leader(), "");
+  public LeaderAppend appendAsLeader(ByteBuffer batches, boolean requireMinIsr) {
+    LeaderAppend result;
+    roleLock.readLock().lock();
+    try {
+      PartitionRegistration r = registration;
+      if (closed || r.leader() != localBrokerId) {
+        throw notLeaderAnyMore(r);
+      }
+      if (requireMinIsr && r.isr().size() < minInsyncReplicas) {
+        throw new BrookException(ErrorCode.NOT_ENOUGH_REPLICAS, tp + " has " + r.isr().size() + " in-sync replicas " + r.isr()
+            + ", fewer than min.insync.replicas=" + minInsyncReplicas + "; nothing was written");
+      }
+      result = new LeaderAppend(log.appendAsLeader(batches, r.leaderEpoch()), r.leaderEpoch());
+    } finally {
+      roleLock.readLock().unlock();
     }
-    if (requireMinIsr && r.isr().size() < minInsyncReplicas) {
-      throw new BrookException(ErrorCode.NOT_ENOUGH_REPLICAS, tp + " has " + r.isr().size() + " in-sync replicas " + r.isr()
-          + ", fewer than min.insync.replicas=" + minInsyncReplicas + "; nothing was written");
-    }
-    LogAppendInfo info = log.appendAsLeader(batches, r.leaderEpoch());
     logEndWaiters.onOffset(log.logEndOffset());
     maybeAdvanceHighWatermark();
-    return info;
+    Runnable hook = afterLeaderAppend;
+    if (hook != null) {
+      hook.run();
+    }
+    return result;
+  }
+
+  /**
+   * What a leader append wrote, and in which leader epoch: only a wait in that same epoch may
+   * acknowledge it ({@link #awaitReplication}).
+   */
+  public record LeaderAppend(LogAppendInfo info, int leaderEpoch) {}
+
+  /**
+   * acks=all: completes normally once the high watermark reaches {@code requiredOffset} (one past
+   * the last offset appended) while this broker still leads the partition in {@code leaderEpoch}
+   * and the ISR still has at least {@code min.insync.replicas} members. Fails with a {@link
+   * BrookException}:
+   * <ul>
+   *   <li>NOT_LEADER_OR_FOLLOWER (retriable) as soon as the leader or the leader epoch changes,
+   *       or the partition is removed: the records may or may not survive, and no high watermark
+   *       of a later leadership can vouch for them;</li>
+   *   <li>NOT_ENOUGH_REPLICAS_AFTER_APPEND (retriable) when the high watermark covers the records
+   *       but the ISR shrank below {@code min.insync.replicas} meanwhile (Kafka's rule);</li>
+   *   <li>REQUEST_TIMED_OUT after {@code timeoutMs} milliseconds.</li>
+   * </ul>
+   */
+  public CompletableFuture<Void> awaitReplication(long requiredOffset, int leaderEpoch, long timeoutMs) {
+    return highWatermarkWaiters.await(requiredOffset, log::highWatermark, timeoutMs, () -> leadsIn(leaderEpoch))
+        .thenApply(reached -> {
+          checkReplicated(requiredOffset, leaderEpoch, timeoutMs);
+          return null;
+        });
+  }
+
+  private boolean leadsIn(int leaderEpoch) {
+    PartitionRegistration r = registration;
+    return !closed && r.leader() == localBrokerId && r.leaderEpoch() == leaderEpoch;
+  }
+
+  private void checkReplicated(long requiredOffset, int leaderEpoch, long timeoutMs) {
+    roleLock.readLock().lock();
+    try {
+      PartitionRegistration r = registration;
+      if (!leadsIn(leaderEpoch)) {
+        throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "leadership of " + tp + " (epoch " + leaderEpoch
+            + ") ended before the records were replicated; they may or may not be kept", r.leader(), "");
+      }
+      if (log.highWatermark() < requiredOffset) {
+        throw new BrookException(ErrorCode.REQUEST_TIMED_OUT,
+            "records of " + tp + " not replicated to the in-sync replicas within " + timeoutMs + " ms");
+      }
+      if (r.isr().size() < minInsyncReplicas) {
+        throw new BrookException(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, "records of " + tp
+            + " were written, but the ISR " + r.isr() + " shrank below min.insync.replicas=" + minInsyncReplicas
+            + " before they were acknowledged");
+      }
+    } finally {
+      roleLock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs {@code write} (a follower's truncation or append) only if this replica still follows
+   * {@code leaderId}, with no change of role in between; returns whether it ran.
+   */
+  public boolean writeAsFollowerOf(int leaderId, Runnable write) {
+    roleLock.readLock().lock();
+    try {
+      PartitionRegistration r = registration;
+      if (closed || r.leader() == localBrokerId || r.leader() != leaderId) {
+        return false;
+      }
+      write.run();
+      return true;
+    } finally {
+      roleLock.readLock().unlock();
+    }
+  }
+
+  private BrookException notLeaderAnyMore(PartitionRegistration r) {
+    if (closed) {
+      return new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + localBrokerId);
+    }
+    return new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker " + localBrokerId + " is not the leader of " + tp,
+        r.leader(), "");
+  }
+
+  void afterLeaderAppend(Runnable hook) {
+    afterLeaderAppend = hook;
   }
 
   /** Reads committed batches (below the high watermark) for a consumer. */
@@ -169,14 +290,18 @@ public final class Partition {
     return log.read(offset, maxBytes, log.highWatermark());
   }
 
-  /** Completes when the high watermark reaches {@code offset}, or with false after the timeout. */
+  /**
+   * Completes with true when the high watermark reaches {@code offset}; with false after {@code
+   * timeoutMs}, or at once when the leader changes or the partition is removed (the reader must
+   * then check {@link #isOpen()} and the leadership before answering).
+   */
   public CompletableFuture<Boolean> awaitHighWatermark(long offset, long timeoutMs) {
-    return highWatermarkWaiters.await(offset, log::highWatermark, timeoutMs);
+    return highWatermarkWaiters.await(offset, log::highWatermark, timeoutMs, this::isOpen);
   }
 
-  /** Completes when the log end offset reaches {@code offset}, or with false after the timeout. */
+  /** As {@link #awaitHighWatermark}, for the log end offset (replica fetches waiting at the end). */
   public CompletableFuture<Boolean> awaitLogEnd(long offset, long timeoutMs) {
-    return logEndWaiters.await(offset, log::logEndOffset, timeoutMs);
+    return logEndWaiters.await(offset, log::logEndOffset, timeoutMs, this::isOpen);
   }
 
   // ------------------------------------------------------------------ leader: followers and the ISR
@@ -287,7 +412,14 @@ public final class Partition {
     pendingIsr = isr == null ? null : List.copyOf(isr);
   }
 
+  /** The partition leaves this broker: every waiter is released and ends with an error. */
   void close() {
+    roleLock.writeLock().lock();
+    try {
+      closed = true;
+    } finally {
+      roleLock.writeLock().unlock();
+    }
     highWatermarkWaiters.releaseAll();
     logEndWaiters.releaseAll();
   }

@@ -247,6 +247,34 @@ public final class PartitionHost implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Checks that {@code p} is still the partition this broker hosts and leads under its name, as
+   * a read that waited must before it answers.
+   *
+   * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION if the partition was deleted or re-created
+   *     (a new topic with the same name) meanwhile; NOT_LEADER_OR_FOLLOWER (naming the leader) if
+   *     it moved or this broker stopped leading it
+   */
+  public void ensureStillLeading(Partition p) {
+    if (p.isOpen() && p.isLeader() && serving.getAsBoolean()) {
+      return;
+    }
+    String topic = p.topicPartition().topic();
+    int partition = p.topicPartition().partition();
+    if (!p.isOpen()) {
+      TopicImage now = image.topicByName(topic).orElse(null);
+      if (now == null || !now.id().equals(p.topicId()) || partition >= now.partitions().size()) {
+        throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, p.topicPartition()
+            + (now == null ? " was deleted" : " was deleted and re-created") + " while the request waited");
+      }
+    }
+    Partition current = leaderPartition(topic, partition);
+    if (current != p) {
+      throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          p.topicPartition() + " was deleted and re-created while the request waited");
+    }
+  }
+
   private BrookException notLeader(String topic, int partition, PartitionRegistration reg) {
     if (!reg.hasLeader()) {
       return new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " has no leader right now");

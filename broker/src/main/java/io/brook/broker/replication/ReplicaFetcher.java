@@ -167,33 +167,39 @@ final class ReplicaFetcher implements Runnable {
   private void handle(ReplicaFetchResponse r) {
     for (PartitionData d : r.getPartitionsList()) {
       Partition p = partitions.get(new TopicPartition(d.getTopic(), d.getPartition()));
-      if (p == null || p.isLeader() || p.registration().leader() != leaderId) {
+      if (p == null) {
         continue; // no longer followed from this leader
       }
-      Log l = p.log();
-      if (d.hasDivergingEpoch()) {
-        truncateToDivergence(p, d.getDivergingEpoch().getEpoch(), d.getDivergingEpoch().getEndOffset());
-        continue;
-      }
-      if (d.hasError() && d.getError().getCode() != ErrorCode.ERROR_CODE_UNSPECIFIED) {
-        if (d.getError().getCode() == ErrorCode.OFFSET_OUT_OF_RANGE) {
-          if (l.logEndOffset() < d.getLogStartOffset()) {
-            log.info("{}: behind the leader's log start {}; restarting the log there", p.topicPartition(), d.getLogStartOffset());
-            l.truncateFullyAndStartAt(d.getLogStartOffset());
-          } else if (l.logEndOffset() > d.getLogEndOffset()) {
-            log.info("{}: ahead of the leader's log end {}; truncating", p.topicPartition(), d.getLogEndOffset());
-            l.truncateTo(d.getLogEndOffset());
-          }
-        }
-        // Epoch errors: our metadata (or the leader's) is behind; the next image fixes it.
-        continue;
-      }
-      if (!d.getRecordBatches().isEmpty()) {
-        ByteBuffer batches = ByteBuffer.wrap(d.getRecordBatches().toByteArray());
-        l.appendAsFollower(batches);
-      }
-      l.updateHighWatermark(Math.min(d.getHighWatermark(), l.logEndOffset()));
+      // Every write holds the partition's role lock: a truncation or append of this follower can
+      // never interleave with it becoming leader (or following someone else).
+      p.writeAsFollowerOf(leaderId, () -> apply(p, d));
     }
+  }
+
+  private void apply(Partition p, PartitionData d) {
+    Log l = p.log();
+    if (d.hasDivergingEpoch()) {
+      truncateToDivergence(p, d.getDivergingEpoch().getEpoch(), d.getDivergingEpoch().getEndOffset());
+      return;
+    }
+    if (d.hasError() && d.getError().getCode() != ErrorCode.ERROR_CODE_UNSPECIFIED) {
+      if (d.getError().getCode() == ErrorCode.OFFSET_OUT_OF_RANGE) {
+        if (l.logEndOffset() < d.getLogStartOffset()) {
+          log.info("{}: behind the leader's log start {}; restarting the log there", p.topicPartition(), d.getLogStartOffset());
+          l.truncateFullyAndStartAt(d.getLogStartOffset());
+        } else if (l.logEndOffset() > d.getLogEndOffset()) {
+          log.info("{}: ahead of the leader's log end {}; truncating", p.topicPartition(), d.getLogEndOffset());
+          l.truncateTo(d.getLogEndOffset());
+        }
+      }
+      // Epoch errors: our metadata (or the leader's) is behind; the next image fixes it.
+      return;
+    }
+    if (!d.getRecordBatches().isEmpty()) {
+      ByteBuffer batches = ByteBuffer.wrap(d.getRecordBatches().toByteArray());
+      l.appendAsFollower(batches);
+    }
+    l.updateHighWatermark(Math.min(d.getHighWatermark(), l.logEndOffset()));
   }
 
   /**
