@@ -62,6 +62,8 @@ public final class Partition {
   private final ReentrantReadWriteLock roleLock = new ReentrantReadWriteLock();
   /** Set once the partition is removed from this broker (deleted, re-created, reassigned). */
   private volatile boolean closed;
+  /** Why it was removed: the error every read or produce still waiting on it ends with. */
+  private volatile BrookException closedBecause;
   /** Test seam: runs after a leader append, before its produce waits (null in production). */
   private volatile Runnable afterLeaderAppend;
 
@@ -237,6 +239,9 @@ public final class Partition {
     roleLock.readLock().lock();
     try {
       PartitionRegistration r = registration;
+      if (closedBecause != null) {
+        throw closedBecause;
+      }
       if (!leadsIn(leaderEpoch)) {
         throw new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "leadership of " + tp + " (epoch " + leaderEpoch
             + ") ended before the records were replicated; they may or may not be kept", r.leader(), "");
@@ -275,7 +280,9 @@ public final class Partition {
 
   private BrookException notLeaderAnyMore(PartitionRegistration r) {
     if (closed) {
-      return new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + localBrokerId);
+      BrookException cause = closedBecause;
+      return cause != null ? cause
+          : new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + localBrokerId);
     }
     return new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, "broker " + localBrokerId + " is not the leader of " + tp,
         r.leader(), "");
@@ -412,10 +419,23 @@ public final class Partition {
     pendingIsr = isr == null ? null : List.copyOf(isr);
   }
 
-  /** The partition leaves this broker: every waiter is released and ends with an error. */
-  void close() {
+  /**
+   * The error a request that waited on this partition ends with once it was removed from this
+   * broker; null while it is hosted.
+   */
+  public BrookException closedBecause() {
+    return closedBecause;
+  }
+
+  /**
+   * The partition leaves this broker: every waiter is released and ends with {@code cause}
+   * (UNKNOWN_TOPIC_OR_PARTITION for a deleted or re-created topic, NOT_LEADER_OR_FOLLOWER for a
+   * replica moved elsewhere).
+   */
+  void close(BrookException cause) {
     roleLock.writeLock().lock();
     try {
+      closedBecause = cause;
       closed = true;
     } finally {
       roleLock.writeLock().unlock();

@@ -134,7 +134,8 @@ public final class PartitionHost implements AutoCloseable {
         assigned.add(tp);
         Partition existing = partitions.get(tp);
         if (existing != null && !existing.topicId().equals(topic.id())) {
-          removePartition(tp, "topic was re-created with a new id");
+          removePartition(tp, "topic was re-created with a new id", new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              tp + " was deleted and re-created (new topic id " + topic.id() + ")"));
           existing = null;
         }
         if (existing == null) {
@@ -154,7 +155,10 @@ public final class PartitionHost implements AutoCloseable {
     }
     for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
       if (!assigned.contains(tp)) {
-        removePartition(tp, "no longer assigned to this broker");
+        boolean exists = next.topicByName(tp.topic()).isPresent();
+        removePartition(tp, exists ? "no longer assigned to this broker" : "topic deleted", exists
+            ? new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + brokerId)
+            : new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, tp + " was deleted"));
       }
     }
     // Logs on disk from before a restart that the metadata no longer knows (topic deleted while
@@ -195,14 +199,14 @@ public final class PartitionHost implements AutoCloseable {
     }
   }
 
-  private void removePartition(TopicPartition tp, String why) {
+  private void removePartition(TopicPartition tp, String why, BrookException forWaiters) {
     ReplicaFetcherManager f = fetchers;
     if (f != null) {
       f.unfollow(tp);
     }
     Partition p = partitions.remove(tp);
     if (p != null) {
-      p.close();
+      p.close(forWaiters);
     }
     if (logStore.delete(tp)) {
       log.info("deleted log of {}: {}", tp, why);
@@ -259,16 +263,11 @@ public final class PartitionHost implements AutoCloseable {
     if (p.isOpen() && p.isLeader() && serving.getAsBoolean()) {
       return;
     }
-    String topic = p.topicPartition().topic();
-    int partition = p.topicPartition().partition();
-    if (!p.isOpen()) {
-      TopicImage now = image.topicByName(topic).orElse(null);
-      if (now == null || !now.id().equals(p.topicId()) || partition >= now.partitions().size()) {
-        throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, p.topicPartition()
-            + (now == null ? " was deleted" : " was deleted and re-created") + " while the request waited");
-      }
+    BrookException removed = p.closedBecause();
+    if (removed != null) {
+      throw removed;
     }
-    Partition current = leaderPartition(topic, partition);
+    Partition current = leaderPartition(p.topicPartition().topic(), p.topicPartition().partition());
     if (current != p) {
       throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           p.topicPartition() + " was deleted and re-created while the request waited");
@@ -334,6 +333,7 @@ public final class PartitionHost implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    partitions.values().forEach(Partition::close);
+    partitions.values().forEach(p -> p.close(new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        "broker " + brokerId + " is shutting down")));
   }
 }

@@ -159,7 +159,7 @@ final class ReplicaFetcher implements Runnable {
       b.addPartitions(PartitionFetch.newBuilder().setTopic(p.topicPartition().topic())
           .setPartition(p.topicPartition().partition()).setFetchOffset(l.logEndOffset())
           .setLastFetchedEpoch(l.leaderEpochCache().latestEpoch())
-          .setCurrentLeaderEpoch(p.registration().leaderEpoch()));
+          .setCurrentLeaderEpoch(p.registration().leaderEpoch()).setTopicId(p.topicId()));
     }
     return b.build();
   }

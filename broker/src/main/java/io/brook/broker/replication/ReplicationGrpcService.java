@@ -88,20 +88,34 @@ public final class ReplicationGrpcService extends ReplicationServiceGrpc.Replica
     if (anything || req.getMaxWaitMs() <= 0 || req.getPartitionsCount() == 0) {
       return CompletableFuture.completedFuture(now);
     }
-    // Long poll: until any of the logs grows past the follower's position.
+    // Long poll: until any of the logs grows past the follower's position, or a partition waited
+    // on changes leader or leaves this broker (deleted, re-created, moved).
     List<CompletableFuture<Boolean>> waits = new ArrayList<>();
+    List<Partition> waited = new ArrayList<>();
     for (PartitionFetch pf : req.getPartitionsList()) {
       try {
         Partition p = host.partition(pf.getTopic(), pf.getPartition());
         waits.add(p.awaitLogEnd(pf.getFetchOffset() + 1, req.getMaxWaitMs()));
+        waited.add(p);
       } catch (BrookException ignored) {
-        // answered as an error on the next pass
+        waited.add(null); // answered as an error on the next pass
       }
     }
     if (waits.isEmpty()) {
       return CompletableFuture.completedFuture(now);
     }
-    return CompletableFuture.anyOf(waits.toArray(CompletableFuture[]::new)).thenApply(x -> answer(req));
+    return CompletableFuture.anyOf(waits.toArray(CompletableFuture[]::new)).thenApply(x -> {
+      ReplicaFetchResponse.Builder b = answer(req).toBuilder();
+      for (int i = 0; i < waited.size(); i++) {
+        Partition p = waited.get(i);
+        BrookException removed = p == null ? null : p.closedBecause();
+        if (removed != null) { // the partition this fetch waited on is gone, whatever has its name now
+          b.setPartitions(i, PartitionData.newBuilder().setTopic(p.topicPartition().topic())
+              .setPartition(p.topicPartition().partition()).setError(removed.toDetail()));
+        }
+      }
+      return b.build();
+    });
   }
 
   private ReplicaFetchResponse answer(ReplicaFetchRequest req) {
@@ -120,8 +134,12 @@ public final class ReplicationGrpcService extends ReplicationServiceGrpc.Replica
     } catch (BrookException e) {
       return d.setError(e.toDetail()).build();
     }
+    if (!pf.getTopicId().isEmpty() && !pf.getTopicId().equals(p.topicId())) {
+      return d.setError(new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, p.topicPartition()
+          + " here belongs to topic id " + p.topicId() + ", not " + pf.getTopicId() + " (deleted and re-created)").toDetail()).build();
+    }
     PartitionRegistration r = p.registration();
-    if (!p.isLeader() || !host.isServing()) {
+    if (!p.isOpen() || !p.isLeader() || !host.isServing()) {
       return d.setError(new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER,
           "broker " + host.brokerId() + " is not the leader of " + p.topicPartition(), r.leader(), "").toDetail()).build();
     }

@@ -3,6 +3,7 @@ package io.brook.broker.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.brook.broker.api.BrokerGrpcService;
+import io.brook.broker.replication.IsrManager;
 import io.brook.broker.replication.ReplicationGrpcService;
 import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.image.MetadataImage;
@@ -56,7 +57,7 @@ final class HostFixture implements AutoCloseable {
     this.host = new PartitionHost(brokerId, store, timer);
     this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new BrokerGrpcService(host, "test", null))
-        .addService(new ReplicationGrpcService(host, null))
+        .addService(new ReplicationGrpcService(host, new IsrManager(host, null, 3_600_000, timer)))
         .build().start();
     this.channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
