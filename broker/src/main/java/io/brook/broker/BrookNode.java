@@ -123,7 +123,7 @@ public final class BrookNode implements AutoCloseable {
     grpc = server.build().start();
     if (metadata != null) {
       metadata.registerBroker(new BrokerIdentity(config.nodeId(), config.get(NodeConfig.ADVERTISED_HOST),
-          Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""));
+          Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""), host::offlineReplicas);
     }
     startHttp();
     health.setStatus("", ServingStatus.SERVING);

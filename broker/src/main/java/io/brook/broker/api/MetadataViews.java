@@ -17,7 +17,8 @@ final class MetadataViews {
     TopicMetadata.Builder b = TopicMetadata.newBuilder().setName(t.name()).setTopicId(t.id());
     for (PartitionRegistration p : t.partitions().values()) {
       b.addPartitions(PartitionMetadata.newBuilder().setPartition(p.partition()).setLeader(p.leader())
-          .setLeaderEpoch(p.leaderEpoch()).addAllReplicas(p.replicas()).addAllIsr(p.isr()));
+          .setLeaderEpoch(p.leaderEpoch()).addAllReplicas(p.replicas()).addAllIsr(p.isr())
+          .addAllOfflineReplicas(p.offlineReplicas()));
     }
     return b.build();
   }

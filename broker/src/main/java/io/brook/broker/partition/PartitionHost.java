@@ -8,6 +8,7 @@ import io.brook.metadata.image.PartitionRegistration;
 import io.brook.metadata.image.TopicImage;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import io.brook.proto.metadata.v1.TopicIdPartition;
 import io.brook.storage.TopicPartition;
 import io.brook.storage.log.Log;
 import io.brook.storage.log.LogConfig;
@@ -16,8 +17,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -25,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -39,6 +43,12 @@ import org.slf4j.LoggerFactory;
  * partition.metadata} with the topic id and the metadata index that created it, so a topic deleted
  * and re-created under the same name never inherits old data, and a stale image never deletes a
  * newer log.
+ *
+ * <p>Failure isolation: a partition that cannot be hosted (its log cannot be created or opened:
+ * full disk, I/O error, corrupt directory) goes <em>offline</em> on its own — its requests get
+ * KAFKA_STORAGE_ERROR, heartbeats report it so the controller moves its leadership away, and it is
+ * retried until it works — while the rest of every image is applied as usual. No single
+ * partition can stop this broker from following the metadata (issue 8, fault 3).
  *
  * <p>Threading: images are applied in order on one thread of this class; lookups ({@link
  * #partition}, {@link #image}) are lock-free reads of concurrent structures from any thread.
@@ -56,6 +66,10 @@ public final class PartitionHost implements AutoCloseable {
     return t;
   });
   private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+  /** Replicas assigned here that could not be hosted; written by the applier thread only. */
+  private final Map<TopicPartition, OfflineReplica> offline = new ConcurrentHashMap<>();
+  /** How often offline replicas are retried, in milliseconds. */
+  static final long OFFLINE_RETRY_MS = 5_000;
   private volatile MetadataImage image = MetadataImage.EMPTY;
   private volatile ReplicaFetcherManager fetchers;
   private volatile BooleanSupplier serving = () -> true;
@@ -64,6 +78,18 @@ public final class PartitionHost implements AutoCloseable {
     this.brokerId = brokerId;
     this.logStore = logStore;
     this.timer = timer;
+    timer.scheduleWithFixedDelay(this::retryOffline, OFFLINE_RETRY_MS, OFFLINE_RETRY_MS, TimeUnit.MILLISECONDS);
+  }
+
+  /** Re-applies the current image while some replica is offline, on the applier thread. */
+  private void retryOffline() {
+    if (!offline.isEmpty() && !applier.isShutdown()) {
+      try {
+        applier.execute(() -> apply(image));
+      } catch (RejectedExecutionException e) {
+        // closing
+      }
+    }
   }
 
   public int brokerId() {
@@ -132,44 +158,105 @@ public final class PartitionHost implements AutoCloseable {
         }
         TopicPartition tp = new TopicPartition(topic.name(), reg.partition());
         assigned.add(tp);
-        Partition existing = partitions.get(tp);
-        if (existing != null && !existing.topicId().equals(topic.id())) {
-          removePartition(tp, "topic was re-created with a new id", new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-              tp + " was deleted and re-created (new topic id " + topic.id() + ")"));
-          existing = null;
+        // One partition that cannot be hosted (full disk, I/O error, corrupt directory) goes
+        // offline on its own; the rest of the image is applied regardless.
+        try {
+          applyPartition(tp, topic, reg, next.appliedIndex());
+          OfflineReplica was = offline.remove(tp);
+          if (was != null) {
+            log.info("{} is back online on broker {} (was offline: {})", tp, brokerId, was.cause());
+          }
+        } catch (RuntimeException e) {
+          markOffline(tp, topic.id(), reg.partition(), e);
         }
-        if (existing == null) {
-          existing = createPartition(tp, topic, reg, next.appliedIndex());
-          partitions.put(tp, existing);
-        } else {
-          existing.updateRegistration(reg);
-          existing.log().updateConfig(logConfig(topic));
-        }
-        existing.setMinInsyncReplicas(TopicConfigs.minInsyncReplicas(topic.configs(), reg.replicas().size()));
-        updateRole(existing, reg);
       }
     }
     image = next;
     synchronized (this) {
       notifyAll();
     }
+    offline.keySet().removeIf(tp -> !assigned.contains(tp)); // deleted or moved: nothing to retry
     for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
       if (!assigned.contains(tp)) {
         boolean exists = next.topicByName(tp.topic()).isPresent();
-        removePartition(tp, exists ? "no longer assigned to this broker" : "topic deleted", exists
-            ? new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + brokerId)
-            : new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, tp + " was deleted"));
+        try {
+          removePartition(tp, exists ? "no longer assigned to this broker" : "topic deleted", exists
+              ? new BrookException(ErrorCode.NOT_LEADER_OR_FOLLOWER, tp + " is no longer hosted by broker " + brokerId)
+              : new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, tp + " was deleted"));
+        } catch (RuntimeException e) {
+          // Not hosted any more either way; its files are retried as a stray log below and later.
+          log.warn("deleting the log of {} failed: {}; retrying later", tp, e.toString());
+        }
       }
     }
     // Logs on disk from before a restart that the metadata no longer knows (topic deleted while
     // this broker was down), unless they are newer than this image.
     for (Log l : Set.copyOf(logStore.all())) {
       TopicPartition tp = TopicPartition.fromDirName(l.dir().getFileName().toString());
-      if (tp != null && !partitions.containsKey(tp) && createdIndex(l.dir()) <= next.appliedIndex()) {
-        log.info("deleting stray log {}: its topic is not in the metadata", tp);
-        logStore.delete(tp);
+      if (tp != null && !partitions.containsKey(tp) && !offline.containsKey(tp)
+          && createdIndex(l.dir()) <= next.appliedIndex()) {
+        try {
+          log.info("deleting stray log {}: its topic is not in the metadata", tp);
+          logStore.delete(tp);
+        } catch (RuntimeException e) {
+          log.warn("deleting stray log {} failed: {}; retrying later", tp, e.toString());
+        }
       }
     }
+  }
+
+  private void applyPartition(TopicPartition tp, TopicImage topic, PartitionRegistration reg, long index) {
+    Partition existing = partitions.get(tp);
+    if (existing != null && !existing.topicId().equals(topic.id())) {
+      removePartition(tp, "topic was re-created with a new id", new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          tp + " was deleted and re-created (new topic id " + topic.id() + ")"));
+      existing = null;
+    }
+    if (existing == null) {
+      existing = createPartition(tp, topic, reg, index);
+      partitions.put(tp, existing);
+    } else {
+      existing.updateRegistration(reg);
+      existing.log().updateConfig(logConfig(topic));
+    }
+    existing.setMinInsyncReplicas(TopicConfigs.minInsyncReplicas(topic.configs(), reg.replicas().size()));
+    updateRole(existing, reg);
+  }
+
+  /**
+   * Takes a replica this broker cannot host out of service: requests for it get
+   * KAFKA_STORAGE_ERROR, heartbeats report it so the controller moves leadership away and drops
+   * it from the ISR, and it is retried every {@link #OFFLINE_RETRY_MS} ms until it works (space
+   * freed, disk replaced). Its files stay where they are.
+   */
+  private void markOffline(TopicPartition tp, String topicId, int partition, RuntimeException cause) {
+    Partition p = partitions.remove(tp);
+    BrookException error = new BrookException(ErrorCode.KAFKA_STORAGE_ERROR,
+        "the replica of " + tp + " on broker " + brokerId + " is offline: " + cause.getMessage());
+    if (p != null) {
+      ReplicaFetcherManager f = fetchers;
+      if (f != null) {
+        f.unfollow(tp);
+      }
+      p.close(error);
+    }
+    OfflineReplica before = offline.put(tp, new OfflineReplica(topicId, partition, String.valueOf(cause.getMessage()), error));
+    if (before == null) {
+      log.error("{} is offline on broker {}: {}; the rest of the metadata applies, this replica is retried every {} ms",
+          tp, brokerId, cause.toString(), OFFLINE_RETRY_MS);
+    }
+  }
+
+  /** A replica that could not be hosted: why, and the error its requests get. */
+  private record OfflineReplica(String topicId, int partition, String cause, BrookException error) {}
+
+  /** Replicas of this broker that are offline now, as heartbeats report them to the controller. */
+  public List<TopicIdPartition> offlineReplicas() {
+    List<TopicIdPartition> out = new ArrayList<>();
+    for (OfflineReplica r : offline.values()) {
+      out.add(TopicIdPartition.newBuilder().setTopicId(r.topicId()).setPartition(r.partition()).build());
+    }
+    return out;
   }
 
   private Partition createPartition(TopicPartition tp, TopicImage topic, PartitionRegistration reg, long index) {
@@ -221,7 +308,8 @@ public final class PartitionHost implements AutoCloseable {
    * The partition as hosted here.
    *
    * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION if the topic or partition does not exist;
-   *     NOT_LEADER_OR_FOLLOWER (naming the leader) if it exists but is not hosted here
+   *     KAFKA_STORAGE_ERROR (retriable) if its replica here is offline; NOT_LEADER_OR_FOLLOWER
+   *     (naming the leader) if it exists but is not hosted here
    */
   public Partition partition(String topic, int partition) {
     MetadataImage img = image;
@@ -231,8 +319,13 @@ public final class PartitionHost implements AutoCloseable {
       throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           "topic '" + topic + "' has partitions 0.." + (t.partitions().size() - 1) + "; there is no partition " + partition);
     }
-    Partition p = partitions.get(new TopicPartition(topic, partition));
+    TopicPartition tp = new TopicPartition(topic, partition);
+    Partition p = partitions.get(tp);
     if (p == null) {
+      OfflineReplica off = offline.get(tp);
+      if (off != null) {
+        throw off.error();
+      }
       throw notLeader(topic, partition, t.partition(partition));
     }
     return p;

@@ -48,8 +48,10 @@ public final class TopicsCommand implements Runnable {
     }
     out.printf("Topic: %s\tTopicId: %s\tPartitionCount: %d%n", t.getName(), t.getTopicId(), t.getPartitionsCount());
     for (PartitionMetadata p : t.getPartitionsList()) {
-      out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%n", t.getName(), p.getPartition(),
-          p.getLeader() < 0 ? "none" : Integer.toString(p.getLeader()), join(p.getReplicasList()), join(p.getIsrList()));
+      // Offline: replicas whose broker cannot use its copy (full disk, I/O error); shown only when any are.
+      out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%s%n", t.getName(), p.getPartition(),
+          p.getLeader() < 0 ? "none" : Integer.toString(p.getLeader()), join(p.getReplicasList()), join(p.getIsrList()),
+          p.getOfflineReplicasCount() == 0 ? "" : "\tOffline: " + join(p.getOfflineReplicasList()));
     }
   }
 

@@ -2,10 +2,12 @@ package io.brook.metadata.client;
 
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import io.brook.proto.metadata.v1.TopicIdPartition;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
 import io.brook.metadata.time.Time;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
+import java.util.List;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +18,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,7 @@ final class BrokerHeartbeater {
     private final Time time;
     private final ScheduledExecutorService scheduler;
     private final LongSupplier appliedIndex;
+    private final Supplier<List<TopicIdPartition>> offlinePartitions;
     private final long intervalMs;
     private final Backoff backoff;
     private volatile long brokerEpoch = -1;
@@ -56,7 +60,7 @@ final class BrokerHeartbeater {
     private int failures;
 
     BrokerHeartbeater(BrokerIdentity identity, ControllerCaller caller, Time time, ScheduledExecutorService scheduler,
-                      LongSupplier appliedIndex, long intervalMs, long sessionTimeoutMs, long backoffInitialMs,
+                      LongSupplier appliedIndex, Supplier<List<TopicIdPartition>> offlinePartitions, long intervalMs, long sessionTimeoutMs, long backoffInitialMs,
                       long backoffMaxMs) {
         this.sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         this.identity = identity;
@@ -64,6 +68,7 @@ final class BrokerHeartbeater {
         this.time = time;
         this.scheduler = scheduler;
         this.appliedIndex = appliedIndex;
+        this.offlinePartitions = offlinePartitions;
         this.intervalMs = intervalMs;
         this.backoff = new Backoff(backoffInitialMs, backoffMaxMs, new Random());
     }
@@ -136,7 +141,8 @@ final class BrokerHeartbeater {
         long epoch = brokerEpoch;
         return caller.call("BrokerHeartbeat", timeoutMs, stub -> stub.brokerHeartbeat(BrokerHeartbeatRequest
                 .newBuilder().setBrokerId(identity.brokerId()).setBrokerEpoch(epoch)
-                .setMetadataAppliedIndex(appliedIndex.getAsLong()).setWantShutdown(wantShutdown).build()));
+.setMetadataAppliedIndex(appliedIndex.getAsLong()).setWantShutdown(wantShutdown)
+                .addAllOfflinePartitions(offlinePartitions.get()).build()));
     }
 
     /**

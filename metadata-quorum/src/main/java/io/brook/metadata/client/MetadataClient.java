@@ -5,6 +5,7 @@ import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.time.Time;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import io.brook.proto.metadata.v1.TopicIdPartition;
 import io.brook.proto.metadata.v1.AllocateProducerIdsRequest;
 import io.brook.proto.metadata.v1.AllocateProducerIdsResponse;
 import io.brook.proto.metadata.v1.AlterPartitionRequest;
@@ -21,11 +22,13 @@ import io.brook.proto.metadata.v1.DescribeQuorumRequest;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,11 +102,21 @@ public final class MetadataClient implements AutoCloseable {
      * starts fenced and is unfenced once its local image has caught up with its registration.
      */
     public synchronized void registerBroker(BrokerIdentity broker) {
+        registerBroker(broker, List::of);
+    }
+
+    /**
+     * As {@link #registerBroker(BrokerIdentity)}; every heartbeat also reports the partition
+     * replicas {@code offlinePartitions} names (its whole current set), which the controller takes
+     * out of leadership and the ISR until they are no longer reported.
+     */
+    public synchronized void registerBroker(BrokerIdentity broker, Supplier<List<TopicIdPartition>> offlinePartitions) {
         if (heartbeater != null) {
             throw new IllegalStateException("already registered as broker " + identity.brokerId());
         }
         identity = broker;
         heartbeater = new BrokerHeartbeater(broker, caller, time, scheduler, () -> watcher.image().appliedIndex(),
+                offlinePartitions,
                 config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.backoffInitialMs(), config.backoffMaxMs());
         heartbeater.start();
     }

@@ -77,6 +77,9 @@ final class AlterPartitionHandler {
                 throw ControllerErrors.invalid(where + ": broker " + r + " is not a replica " + p.replicas());
             }
             if (!p.isr().contains(r)) {
+                if (p.isOffline(r)) {
+                    throw ControllerErrors.invalid(where + ": broker " + r + " cannot join the ISR: its replica is offline");
+                }
                 BrokerRegistration b = image.brokers().get(r);
                 if (b == null || b.fenced()) {
                     throw ControllerErrors.invalid(where + ": broker " + r

@@ -109,14 +109,27 @@ final class BrokerLifecycle {
             resp.setFenced(true);
             return ControllerResult.of(b.fenced() ? List.of() : fence(image, List.of(b)), resp.build());
         }
+        Set<String> offlineNow = new HashSet<>();
+        req.getOfflinePartitionsList().forEach(tp -> offlineNow.add(PartitionChanges.key(tp.getTopicId(), tp.getPartition())));
         if (b.fenced() && caughtUp) {
             List<MetadataRecord> records = new ArrayList<>();
             records.add(MetadataRecord.newBuilder().setUnfenceBroker(UnfenceBrokerRecord.newBuilder()
                     .setBrokerId(b.id()).setBrokerEpoch(b.epoch())).build());
-            records.addAll(PartitionChanges.brokerReturning(image, b.id()));
+            // Disjoint: brokerReturning skips the replicas that are or were offline.
+            records.addAll(PartitionChanges.brokerReturning(image, b.id(), offlineNow));
+            records.addAll(PartitionChanges.offlineReplicasReported(image, b.id(), offlineNow, unavailable(image, b.id())));
             return ControllerResult.of(records, resp.setFenced(false).build());
         }
-        return ControllerResult.of(List.of(), resp.setFenced(b.fenced()).build());
+        List<MetadataRecord> records = b.fenced() ? List.of()
+                : PartitionChanges.offlineReplicasReported(image, b.id(), offlineNow, unavailable(image, -1));
+        return ControllerResult.of(records, resp.setFenced(b.fenced()).build());
+    }
+
+    /** Brokers that may not lead: fenced (except {@code unfencing}, which is being unfenced now) or shutting down. */
+    private Set<Integer> unavailable(MetadataImage image, int unfencing) {
+        Set<Integer> out = new HashSet<>(shuttingDown(image));
+        image.brokers().values().stream().filter(x -> x.fenced() && x.id() != unfencing).forEach(x -> out.add(x.id()));
+        return out;
     }
 
     /**

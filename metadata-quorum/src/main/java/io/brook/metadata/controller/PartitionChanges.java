@@ -55,7 +55,7 @@ final class PartitionChanges {
                 newLeader = p.leader();
             } else {
                 for (int r : p.replicas()) {
-                    if (newIsr.contains(r) && !unavailable.contains(r) && image.brokers().containsKey(r)) {
+                    if (newIsr.contains(r) && !unavailable.contains(r) && !p.isOffline(r) && image.brokers().containsKey(r)) {
                         newLeader = r;
                         break;
                     }
@@ -63,7 +63,7 @@ final class PartitionChanges {
             }
             if (newLeader == PartitionRegistration.NO_LEADER && uncleanAllowed(image, p)) {
                 for (int r : p.replicas()) {
-                    if (!unavailable.contains(r) && image.brokers().containsKey(r)) {
+                    if (!unavailable.contains(r) && !p.isOffline(r) && image.brokers().containsKey(r)) {
                         newLeader = r;
                         newIsr = List.of(r);
                         break;
@@ -85,15 +85,82 @@ final class PartitionChanges {
                 .orElse(false);
     }
 
-    /** Changes when {@code brokerId} returns to service: it leads leaderless partitions whose ISR holds it. */
-    static List<MetadataRecord> brokerReturning(MetadataImage image, int brokerId) {
+    /**
+     * Changes when {@code brokerId} returns to service: it leads leaderless partitions whose ISR
+     * holds it, except those where its replica is offline (in the image or in {@code offlineNow},
+     * keys from {@link #key}).
+     */
+    static List<MetadataRecord> brokerReturning(MetadataImage image, int brokerId, Set<String> offlineNow) {
         List<MetadataRecord> out = new ArrayList<>();
         for (PartitionRegistration p : image.allPartitions()) {
+            if (p.isOffline(brokerId) || offlineNow.contains(key(p.topicId(), p.partition()))) {
+                continue;
+            }
             if (!p.hasLeader() && p.isr().contains(brokerId)) {
                 out.add(change(p, brokerId, p.isr()));
             } else if (!p.hasLeader() && p.replicas().contains(brokerId) && uncleanAllowed(image, p)
                     && p.isr().stream().noneMatch(image::isUnfenced)) {
                 out.add(change(p, brokerId, List.of(brokerId))); // unclean: the ISR is gone for good
+            }
+        }
+        return out;
+    }
+
+    /** The key of a partition in the sets these functions take: {@code topicId/partition}. */
+    static String key(String topicId, int partition) {
+        return topicId + "/" + partition;
+    }
+
+    /**
+     * Changes when broker {@code brokerId} reports that exactly {@code offlineNow} (keys from
+     * {@link #key}) of its replicas are unusable (KIP-858's log-directory failure handling, per
+     * partition). A newly offline replica is marked offline, leaves the ISR unless it is the last
+     * member, and hands its leadership to the first available, online ISR member in preferred
+     * order, or to nobody (no unclean election from an offline copy). A replica no longer
+     * reported is marked online again and leads its partition if that has no leader and the ISR
+     * holds it; otherwise it catches up as a follower and the leader adds it back to the ISR.
+     *
+     * @param unavailable brokers that may not lead (fenced or shutting down)
+     */
+    static List<MetadataRecord> offlineReplicasReported(MetadataImage image, int brokerId, Set<String> offlineNow,
+                                                        Set<Integer> unavailable) {
+        List<MetadataRecord> out = new ArrayList<>();
+        for (PartitionRegistration p : image.allPartitions()) {
+            if (!p.replicas().contains(brokerId)) {
+                continue;
+            }
+            boolean offline = offlineNow.contains(key(p.topicId(), p.partition()));
+            if (offline) {
+                List<Integer> newOffline = new ArrayList<>(p.offlineReplicas());
+                if (!newOffline.contains(brokerId)) {
+                    newOffline.add(brokerId);
+                }
+                List<Integer> newIsr = new ArrayList<>(p.isr());
+                newIsr.remove(Integer.valueOf(brokerId));
+                if (newIsr.isEmpty()) {
+                    newIsr.add(brokerId); // the last in-sync copy: kept in the ISR, not elected
+                }
+                int newLeader = p.hasLeader() && p.leader() != brokerId ? p.leader() : PartitionRegistration.NO_LEADER;
+                if (newLeader == PartitionRegistration.NO_LEADER) {
+                    for (int r : p.replicas()) {
+                        if (r != brokerId && newIsr.contains(r) && !unavailable.contains(r) && !p.isOffline(r)
+                                && image.brokers().containsKey(r)) {
+                            newLeader = r;
+                            break;
+                        }
+                    }
+                }
+                if (newLeader != p.leader() || !newIsr.equals(p.isr()) || !newOffline.equals(p.offlineReplicas())) {
+                    out.add(change(p, newLeader, newIsr, newOffline));
+                }
+            } else if (p.isOffline(brokerId)) {
+                List<Integer> newOffline = new ArrayList<>(p.offlineReplicas());
+                newOffline.remove(Integer.valueOf(brokerId));
+                int newLeader = p.leader();
+                if (!p.hasLeader() && p.isr().contains(brokerId) && !unavailable.contains(brokerId)) {
+                    newLeader = brokerId;
+                }
+                out.add(change(p, newLeader, p.isr(), newOffline));
             }
         }
         return out;
@@ -118,10 +185,16 @@ final class PartitionChanges {
     }
 
     static MetadataRecord change(PartitionRegistration p, int newLeader, List<Integer> newIsr) {
+        return change(p, newLeader, newIsr, p.offlineReplicas());
+    }
+
+    static MetadataRecord change(PartitionRegistration p, int newLeader, List<Integer> newIsr,
+                                 List<Integer> newOfflineReplicas) {
         int leaderEpoch = newLeader != p.leader() ? p.leaderEpoch() + 1 : p.leaderEpoch();
         return MetadataRecord.newBuilder().setPartitionChange(PartitionChangeRecord.newBuilder()
                 .setTopicId(p.topicId()).setPartition(p.partition())
                 .setLeader(newLeader).addAllIsr(newIsr)
-                .setLeaderEpoch(leaderEpoch).setPartitionEpoch(p.partitionEpoch() + 1)).build();
+                .setLeaderEpoch(leaderEpoch).setPartitionEpoch(p.partitionEpoch() + 1)
+                .addAllOfflineReplicas(newOfflineReplicas)).build();
     }
 }

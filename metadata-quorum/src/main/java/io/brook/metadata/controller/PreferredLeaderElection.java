@@ -60,6 +60,7 @@ final class PreferredLeaderElection {
         }
         int preferred = p.replicas().get(0);
         return p.leader() != preferred && p.isr().contains(preferred) && image.isUnfenced(preferred)
+                && !p.isOffline(preferred)
                 && !shuttingDown.contains(preferred);
     }
 

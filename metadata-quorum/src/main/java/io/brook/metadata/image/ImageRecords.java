@@ -59,7 +59,8 @@ public final class ImageRecords {
                 out.add(MetadataRecord.newBuilder().setPartition(PartitionRecord.newBuilder()
                         .setTopicId(p.topicId()).setPartition(p.partition())
                         .addAllReplicas(p.replicas()).addAllIsr(p.isr()).setLeader(p.leader())
-                        .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())).build());
+                        .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())
+                        .addAllOfflineReplicas(p.offlineReplicas())).build());
             }
         }
         if (image.nextProducerId() > 0) {

@@ -173,7 +173,8 @@ public final class MetadataDelta {
             return;
         }
         partitions.put(r.getPartition(), new PartitionRegistration(r.getTopicId(), r.getPartition(),
-                r.getReplicasList(), r.getIsrList(), r.getLeader(), r.getLeaderEpoch(), r.getPartitionEpoch()));
+                r.getReplicasList(), r.getIsrList(), r.getLeader(), r.getLeaderEpoch(), r.getPartitionEpoch(),
+                r.getOfflineReplicasList()));
     }
 
     private void partitionChange(PartitionChangeRecord r) {
@@ -184,7 +185,8 @@ public final class MetadataDelta {
             return;
         }
         partitions.put(r.getPartition(),
-                current.withChange(r.getLeader(), r.getIsrList(), r.getLeaderEpoch(), r.getPartitionEpoch()));
+                current.withChange(r.getLeader(), r.getIsrList(), r.getLeaderEpoch(), r.getPartitionEpoch(),
+                        r.getOfflineReplicasList()));
     }
 
     private void topicConfig(TopicConfigRecord r) {

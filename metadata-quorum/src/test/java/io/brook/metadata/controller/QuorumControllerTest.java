@@ -27,6 +27,7 @@ import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.PartitionState;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
 import io.brook.proto.metadata.v1.TopicConfigRecord;
+import io.brook.proto.metadata.v1.TopicIdPartition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -680,5 +681,70 @@ class QuorumControllerTest {
                 .addDelete("legacy.key").build()).join();
         assertThat(r.getOverridesMap()).isEqualTo(Map.of("retention.ms", "1000"));
         assertThat(log.image().topicByName("c").orElseThrow().configs()).isEqualTo(Map.of("retention.ms", "1000"));
+    }
+
+    // ------------------------------------------------------------------ offline replicas (issue 8, fault 3)
+
+    BrokerHeartbeatResponse heartbeatOffline(int id, long epoch, TopicImage t, int... partitions) {
+        BrokerHeartbeatRequest.Builder b = BrokerHeartbeatRequest.newBuilder().setBrokerId(id).setBrokerEpoch(epoch)
+                .setMetadataAppliedIndex(log.image().appliedIndex());
+        for (int p : partitions) {
+            b.addOfflinePartitions(TopicIdPartition.newBuilder().setTopicId(t.id()).setPartition(p));
+        }
+        return controller.brokerHeartbeat(b.build()).join();
+    }
+
+    @Test
+    void anOfflineReplicaLosesLeadershipAndTheIsrUntilItIsReportedBack() {
+        Map<Integer, Long> epochs = brokers(3);
+        TopicImage t = createTopic("disk", 2, 3);
+        int victim = partition(t, 0).leader();
+        PartitionRegistration other = partition(t, 1);
+
+        heartbeatOffline(victim, epochs.get(victim), t, 0);
+        PartitionRegistration moved = partition(t, 0);
+        assertThat(moved.leader()).isNotIn(victim, PartitionRegistration.NO_LEADER);
+        assertThat(moved.isr()).doesNotContain(victim).hasSize(2);
+        assertThat(moved.offlineReplicas()).containsExactly(victim);
+        assertThat(moved.leaderEpoch()).isEqualTo(t.partition(0).leaderEpoch() + 1);
+        assertThat(partition(t, 1)).as("the broker's other partition is untouched").isEqualTo(other);
+
+        // Reported again: nothing new is written.
+        heartbeatOffline(victim, epochs.get(victim), t, 0);
+        assertThat(partition(t, 0)).isEqualTo(moved);
+        // Nor may the leader add it back to the ISR while it is offline.
+        Throwable refused = catchThrowable(() -> controller.alterPartition(AlterPartitionRequest.newBuilder()
+                .setBrokerId(moved.leader()).setBrokerEpoch(epochs.get(moved.leader())).setTopicId(t.id()).setPartition(0)
+                .setLeaderEpoch(moved.leaderEpoch()).setPartitionEpoch(moved.partitionEpoch())
+                .addAllNewIsr(List.of(1, 2, 3)).build()).join());
+        assertThat(refused).hasMessageContaining("offline");
+
+        // Back: online again, a follower that the leader adds to the ISR once it has caught up.
+        heartbeat(victim, epochs.get(victim));
+        PartitionRegistration back = partition(t, 0);
+        assertThat(back.offlineReplicas()).isEmpty();
+        assertThat(back.leader()).isEqualTo(moved.leader());
+        assertThat(back.isr()).isEqualTo(moved.isr());
+    }
+
+    @Test
+    void theLastInSyncReplicaOfflineLeavesThePartitionLeaderlessUntilItIsBack() {
+        Map<Integer, Long> epochs = brokers(2);
+        TopicImage t = createTopic("solo", 1, 1);
+        int only = partition(t, 0).leader();
+
+        heartbeatOffline(only, epochs.get(only), t, 0);
+        PartitionRegistration down = partition(t, 0);
+        assertThat(down.leader()).isEqualTo(PartitionRegistration.NO_LEADER);
+        assertThat(down.isr()).as("the last in-sync copy stays in the ISR").containsExactly(only);
+        assertThat(down.offlineReplicas()).containsExactly(only);
+        // Fencing and unfencing the broker meanwhile must not elect its offline copy.
+        assertThat(PartitionChanges.brokerReturning(log.image(), only, java.util.Set.of())).isEmpty();
+
+        heartbeat(only, epochs.get(only));
+        PartitionRegistration up = partition(t, 0);
+        assertThat(up.leader()).isEqualTo(only);
+        assertThat(up.offlineReplicas()).isEmpty();
+        assertThat(up.leaderEpoch()).isEqualTo(down.leaderEpoch() + 1);
     }
 }

@@ -47,9 +47,9 @@ class UncleanElectionTest {
     @Test
     void aReturningOutOfSyncReplicaLeadsALeaderlessPartitionOnlyWhenAllowed() {
         MetadataImage leaderless = withLeaderless(image(true, true));
-        assertThat(PartitionChanges.brokerReturning(leaderless, 3)).singleElement()
+        assertThat(PartitionChanges.brokerReturning(leaderless, 3, Set.of())).singleElement()
                 .satisfies(r -> assertThat(r.getPartitionChange().getLeader()).isEqualTo(3));
-        assertThat(PartitionChanges.brokerReturning(withLeaderless(image(false, true)), 3)).isEmpty();
+        assertThat(PartitionChanges.brokerReturning(withLeaderless(image(false, true)), 3, Set.of())).isEmpty();
     }
 
     private static MetadataImage withLeaderless(MetadataImage img) {
