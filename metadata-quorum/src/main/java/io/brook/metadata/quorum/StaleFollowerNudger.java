@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Work-around for an Apache Ratis 3.3.0 log appender bug that can leave a healthy voter stale on
- * an idle group: the active controller appends a harmless {@link NoOpRecord} when a voter keeps
- * answering the leader but its match index stays behind the commit index.
+ * an idle group: the Raft leader appends a harmless {@link NoOpRecord} when a voter keeps
+ * answering it but stays behind its commit index.
  *
  * <p><b>The bug.</b> The leader's gRPC log appender sends an idle follower only heartbeats, each
  * naming the entry before the follower's next index. When the follower does not hold that entry
@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * {@code matchIndex + 1} to that hint. If the leader's match index for the follower is stale
  * (higher than what the follower holds), the next index never moves back, the next heartbeat
  * gets the same INCONSISTENCY, and so on, every heartbeat, for as long as the group stays idle:
- * the leader logs "received INCONSISTENCY reply with nextIndex N" every ~5 s while it believes
- * the follower holds N. Only an append with entries breaks the loop (the follower's hint is
+ * the leader logs "received INCONSISTENCY reply with nextIndex N" every ~5 s while its next
+ * index for the follower stays N + 1. Only an append with entries breaks the loop (the follower's hint is
  * honoured for a request that carries entries), and only if the appender actually sends entries:
  * with Ratis's default back-off after errors it sends nothing but heartbeats, which is why
  * {@link RatisSettings#appenderRetryPolicy} keeps that back-off short. (A data reply can also be
@@ -47,8 +47,10 @@ import org.slf4j.LoggerFactory;
  * follower restarted with empty storage on an idle group); see also RATIS-2605 (a heartbeat
  * reply advancing the match index) and RATIS-2242 (heartbeat and append channels racing). No
  * Ratis release with a fix resolves from Maven Central at the time of writing (3.3.0 is the
- * newest). Brook hit it after a network partition: a healed controller voter stayed stale for
- * 90 s, out of every ISR, until the next fault moved the Raft leader (issue 8 §0b).
+ * newest; 3.3.1 does not resolve). Brook hit it after a network partition: a healed controller
+ * voter stayed stale for 90 s, out of every ISR, until the next fault moved the Raft leader
+ * (issue 8 §0b). How the leader's match index got ahead of the follower's log there is not
+ * known: in-process cuts did not reproduce it (see {@code StaleVoterCatchUpTest}).
  *
  * <p><b>The work-around.</b> Every {@code checkIntervalMs} (on its own daemon thread) the
  * Raft leader looks at each follower: the commit index the follower last reported, and how long
@@ -58,8 +60,9 @@ import org.slf4j.LoggerFactory;
  * while it kept answering: its last answer is never older than {@code answeredWithinMs} (which
  * must cover the appender's back-off between attempts after errors, see
  * {@link RatisSettings#appenderRetryPolicy}) and came after the lag was first seen. So a crashed
- * or cut-off voter, whose last answer predates its lag, is never nudged. A healthy follower's reported commit index reaches the leader's within a
- * heartbeat or two, and one that is catching up keeps moving. Then the leader appends one entry
+ * or cut-off voter, whose last answer predates its lag, is never nudged. A healthy follower's
+ * reported commit index reaches the leader's within a heartbeat or two, and one that is catching
+ * up keeps moving. Then the leader appends one entry
  * holding a single {@link NoOpRecord} (applied as nothing but the next index), which makes the
  * appender send entries and resynchronise. Rate limit: never while the previous no-op is pending,
  * and at least {@code stuckAfterMs} between two; while followers stay stuck despite no-ops (the
@@ -73,8 +76,11 @@ import org.slf4j.LoggerFactory;
  * it changes no state, so it cannot invalidate what a controller handler validated; the
  * controller's "log fully applied" gate waits for it like for any other entry.
  *
- * <p>Remove this class once a Ratis release with RATIS-2523 fixed is in use and
- * {@code StaleVoterCatchUpTest} passes without it.
+ * <p>Units: all times in milliseconds of {@link Time#monotonicMs()}. Errors: a failed read or
+ * append is logged at DEBUG and retried at the next check; the nudger never throws into Ratis.
+ * Remove this class once a Ratis release with RATIS-2523 fixed is in use and the first half of
+ * {@code StaleVoterCatchUpTest.aFollowerStuckInTheRatisHeartbeatInconsistencyLoopIsFreedByANoOp}
+ * (stuck without the work-around) fails.
  *
  * <p>Thread-safety: {@link #check()} runs on the single nudger thread; {@link #setEnabled} and
  * {@link #nudges()} may be called from any thread.
@@ -99,8 +105,9 @@ public final class StaleFollowerNudger implements AutoCloseable {
     public record Follower(String id, long commitIndex, long matchIndex, long nextIndex, long lastResponseElapsedMs) {
     }
 
-    /** Where the nudger reads the leader's view; null when this node is not the ready leader. */
+    /** Where the nudger reads the leader's view. */
     public interface ViewSource {
+        /** The view now; null when this node is not the ready leader. Throws if Ratis cannot be read. */
         LeaderView read() throws IOException;
     }
 
@@ -297,6 +304,7 @@ public final class StaleFollowerNudger implements AutoCloseable {
         return stuck.stream().map(Follower::id).toList();
     }
 
+    /** Stops the check thread; a no-op already appended still commits. */
     @Override
     public void close() {
         thread.shutdownNow();
