@@ -200,7 +200,7 @@ class StaleVoterCatchUpTest {
                             + "without the work-around; with it, caught up %d ms later (bound %d ms) after %d no-op(s)%n",
                     victim, stuckFor, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - enabledAt), BOUND.toMillis(),
                     leader.staleFollowerNudger().nudges());
-            assertThat(leader.staleFollowerNudger().nudges()).isBetween(1L, 2L);
+            assertThat(leader.staleFollowerNudger().nudges()).as("no-ops appended").isBetween(1L, 3L);
             assertThat(stale.image().brokers()).containsKey(102);
             assertThat(commit(leader)).as("the no-op committed").isGreaterThan(missed);
         }
