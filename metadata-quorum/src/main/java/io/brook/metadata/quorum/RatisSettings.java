@@ -77,8 +77,9 @@ public final class RatisSettings {
      * heartbeat is always due (one is due half a minimum RPC timeout after the follower's last
      * answer), and the appender then sends a heartbeat instead of entries
      * ({@code LogAppenderBase.newAppendEntriesRequest}): a follower stuck in the RATIS-2523
-     * heartbeat INCONSISTENCY loop never gets the entries that would free it, not even after a
-     * new entry is appended (see {@link StaleFollowerNudger}).
+     * heartbeat INCONSISTENCY loop gets the entries that would free it only by chance, when a new
+     * entry wakes the appender between two sleeps (see {@link StaleFollowerNudger}; measured: three
+     * no-ops and 4 s to free it with 1 s sleeps, one no-op and about 0.2 s with this policy).
      *
      * <p>So after the first ten quick retries the sleep here is {@code electionMs / 5}: at most
      * 0.3 election timeouts, below the half timeout at which a heartbeat is due, so an appended

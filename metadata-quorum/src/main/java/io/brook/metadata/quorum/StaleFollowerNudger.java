@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * the leader logs "received INCONSISTENCY reply with nextIndex N" every ~5 s while its next
  * index for the follower stays N + 1. Only an append with entries breaks the loop (the follower's hint is
  * honoured for a request that carries entries), and only if the appender actually sends entries:
- * with Ratis's default back-off after errors it sends nothing but heartbeats, which is why
+ * with Ratis's default back-off after errors it mostly sends heartbeats instead, which is why
  * {@link RatisSettings#appenderRetryPolicy} keeps that back-off short. (A data reply can also be
  * taken for a heartbeat's when a heartbeat's INCONSISTENCY reply clears the appender's pending
  * requests first; hence the repeated no-ops below.) This is
