@@ -39,6 +39,7 @@ public final class TestCluster implements AutoCloseable {
     private final Map<Integer, Server> servers = new LinkedHashMap<>();
     private final List<MetadataClient> clients = new ArrayList<>();
     private final UnaryOperator<QuorumConfig.Builder> tweak;
+    private LoopbackLinks links;
 
     public TestCluster(int voters, Path baseDir) {
         this(voters, baseDir, UnaryOperator.identity());
@@ -51,6 +52,20 @@ public final class TestCluster implements AutoCloseable {
             ratisPorts.put(id, freePort());
             grpcPorts.put(id, freePort());
         }
+    }
+
+    /**
+     * Routes Raft traffic between the voters through {@link LoopbackLinks}, so a test can cut a
+     * voter off ({@link #links()}). Call before {@link #start()}.
+     */
+    public TestCluster withLinks() {
+        links = new LoopbackLinks(ratisPorts);
+        return this;
+    }
+
+    /** The partitionable network, or null without {@link #withLinks()}. */
+    public LoopbackLinks links() {
+        return links;
     }
 
     public TestCluster start() {
@@ -66,10 +81,21 @@ public final class TestCluster implements AutoCloseable {
         return sb.toString();
     }
 
+    /** The voters as node {@code id} dials them: the same as {@link #votersString()} unless {@link #withLinks()}. */
+    public String votersString(int id) {
+        if (links == null) {
+            return votersString();
+        }
+        StringBuilder sb = new StringBuilder();
+        ratisPorts.forEach((peer, port) -> sb.append(sb.length() == 0 ? "" : ",").append(peer).append("@127.0.0.1:")
+                .append(peer == id ? port : links.port(id, peer)));
+        return sb.toString();
+    }
+
     public QuorumConfig config(int id) {
         return tweak.apply(QuorumConfig.builder()
                 .nodeId(id)
-                .voters(votersString())
+                .voters(votersString(id))
                 .dataDir(baseDir.resolve("node-" + id))
                 .electionTimeoutMs(ELECTION_TIMEOUT_MS)
                 .sessionTimeoutMs(SESSION_TIMEOUT_MS)
@@ -153,6 +179,9 @@ public final class TestCluster implements AutoCloseable {
         }
         for (int id : List.copyOf(nodes.keySet())) {
             stopNode(id);
+        }
+        if (links != null) {
+            links.close();
         }
     }
 

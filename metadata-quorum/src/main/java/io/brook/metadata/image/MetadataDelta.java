@@ -93,6 +93,9 @@ public final class MetadataDelta {
                     record.getGroupMemberRemoved().getMemberId());
             case GROUP_TARGET_ASSIGNMENT -> targetAssignment(record.getGroupTargetAssignment());
             case GROUP_REMOVED -> groups.remove(record.getGroupRemoved().getGroupId());
+            case NO_OP -> {
+                // Nothing to change: the entry only advances the applied index.
+            }
             case RECORD_NOT_SET -> LOG.warn("Skipping an empty metadata record at index {}", entryIndex);
         }
     }

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lifecycle: {@link #start} returns once the Ratis server is running (not necessarily with a
  * leader elected); {@link #close} stops the gRPC streams, the controller and the Ratis server.
+ * While this voter leads, a {@link StaleFollowerNudger} appends a no-op entry for a follower that
+ * answers but stays behind (a work-around for the Ratis appender bug RATIS-2523).
  */
 public final class MetadataQuorumNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetadataQuorumNode.class);
@@ -44,6 +46,7 @@ public final class MetadataQuorumNode implements AutoCloseable {
     private final QuorumController controller;
     private final ControllerGrpcService service;
     private final QuorumDescriber describer;
+    private final StaleFollowerNudger nudger;
     private final ClientId adminClientId = ClientId.randomId();
 
     private MetadataQuorumNode(QuorumConfig config, Time time) throws IOException {
@@ -66,6 +69,13 @@ public final class MetadataQuorumNode implements AutoCloseable {
                 new AutoLeaderRebalance(config.autoLeaderRebalanceEnable(), config.leaderImbalanceCheckIntervalMs(),
                         AutoLeaderRebalance.DEFAULT_MAX_ELECTIONS_PER_WRITE));
         this.describer = new QuorumDescriber(config.nodeId(), server, stateMachine::image);
+        // Ratis heartbeats every half minimum election timeout, and after errors its appender waits
+        // up to 0.3 election timeouts between attempts (RatisSettings.appenderRetryPolicy): a
+        // follower that keeps answering but stays behind for a whole election timeout gets a
+        // no-op entry (RATIS-2523 work-around). Answers older than 4 timeouts: unreachable.
+        long election = config.electionTimeoutMs();
+        this.nudger = new StaleFollowerNudger(config.nodeId(), StaleFollowerNudger.ratisView(server,
+                RatisSettings.GROUP_ID), log::append, time, Math.max(10, election / 2), election, 4 * election);
         this.service = new ControllerGrpcService(controller, stateMachine, describer::describe, config.nodeId());
         LOG.info("Metadata quorum node {} starting ({}) with voters {} in {}", config.nodeId(), option,
                 config.voters(), config.metadataDir());
@@ -76,6 +86,7 @@ public final class MetadataQuorumNode implements AutoCloseable {
         MetadataQuorumNode node = new MetadataQuorumNode(config, time);
         try {
             node.server.start();
+            node.nudger.start();
         } catch (IOException | RuntimeException e) {
             node.close();
             throw e;
@@ -117,6 +128,16 @@ public final class MetadataQuorumNode implements AutoCloseable {
         return log.leaderId();
     }
 
+    /** The RATIS-2523 work-around of this voter (acts only while it leads). */
+    public StaleFollowerNudger staleFollowerNudger() {
+        return nudger;
+    }
+
+    /** This voter's Ratis division (package-private: for tests that look inside Ratis). */
+    RaftServer.Division division() throws IOException {
+        return server.getDivision(RatisSettings.GROUP_ID);
+    }
+
     public DescribeQuorumResponse describe() throws IOException {
         return describer.describe();
     }
@@ -135,6 +156,7 @@ public final class MetadataQuorumNode implements AutoCloseable {
 
     @Override
     public void close() {
+        nudger.close();
         service.close();
         controller.close();
         try {
