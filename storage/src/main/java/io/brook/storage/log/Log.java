@@ -64,6 +64,7 @@ public final class Log implements AutoCloseable {
   private volatile boolean closed;
   private long unflushedRecords;
   private long lastFlushMs;
+  private boolean forceFlushAfterAppend;
 
   private Log(Path dir, LogConfig config, Time time) {
     this.dir = dir;
@@ -186,6 +187,8 @@ public final class Log implements AutoCloseable {
   public LogAppendInfo appendAsLeader(ByteBuffer records, int leaderEpoch) {
     ByteBuffer buf = writable(records);
     List<RecordBatch> batches = validate(buf, true);
+    LogAppendInfo info;
+    boolean flushNow;
     synchronized (lock) {
       ensureOpen();
       LogAppendInfo duplicate = checkProducerSequences(batches);
@@ -198,8 +201,13 @@ public final class Log implements AutoCloseable {
         b.setPartitionLeaderEpoch(leaderEpoch);
         next = b.nextOffset();
       }
-      return doAppend(buf, batches);
+      info = doAppend(buf, batches);
+      flushNow = flushDue();
     }
+    if (flushNow) {
+      flush();
+    }
+    return info;
   }
 
   /**
@@ -263,6 +271,8 @@ public final class Log implements AutoCloseable {
   public LogAppendInfo appendAsFollower(ByteBuffer records) {
     ByteBuffer buf = writable(records);
     List<RecordBatch> batches = validate(buf, false);
+    LogAppendInfo info;
+    boolean flushNow;
     synchronized (lock) {
       ensureOpen();
       long next = logEndOffset;
@@ -273,8 +283,13 @@ public final class Log implements AutoCloseable {
         }
         next = b.nextOffset();
       }
-      return doAppend(buf, batches);
+      info = doAppend(buf, batches);
+      flushNow = flushDue();
     }
+    if (flushNow) {
+      flush();
+    }
+    return info;
   }
 
   private static ByteBuffer writable(ByteBuffer records) {
@@ -293,7 +308,10 @@ public final class Log implements AutoCloseable {
     LogConfig cfg = config;
     List<RecordBatch> batches = new ArrayList<>();
     for (RecordBatch b : RecordBatch.iterate(buf)) {
-      if (b.sizeInBytes() > cfg.maxMessageBytes()) {
+      // Followers take what their leader accepted, whatever max.message.bytes says here now (it
+      // may have been lowered since, or this replica may not have the topic's config yet): Kafka
+      // skips the size check for replication appends too.
+      if (fromProducer && b.sizeInBytes() > cfg.maxMessageBytes()) {
         throw new RecordTooLargeException(b.sizeInBytes(), cfg.maxMessageBytes());
       }
       b.ensureValid();
@@ -320,6 +338,7 @@ public final class Log implements AutoCloseable {
       count += b.recordCount();
     }
     LogSegment segment = maybeRoll(buf.remaining(), firstOffset, lastOffset);
+    boolean gapBehind = segment.isEmpty() && segment.baseOffset() > logEndOffset;
     segment.append(buf);
     for (RecordBatch b : batches) {
       epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
@@ -332,10 +351,19 @@ public final class Log implements AutoCloseable {
     }
     logEndOffset = lastOffset + 1;
     unflushedRecords += count;
-    if (unflushedRecords >= config.flushMessages()) {
-      flush();
+    if (gapBehind) {
+      // A segment that had to start above the log end offset (see maybeRoll): flush now, so the
+      // gap lies below the recovery point, where LogLoader knows a crash cannot have made it.
+      forceFlushAfterAppend = true;
     }
     return new LogAppendInfo(firstOffset, lastOffset, maxTs, count, buf.remaining(), false);
+  }
+
+  /** Whether the append just made must be followed by a flush ({@code flush.messages}). Under the lock. */
+  private boolean flushDue() {
+    boolean due = forceFlushAfterAppend || unflushedRecords >= config.flushMessages();
+    forceFlushAfterAppend = false;
+    return due;
   }
 
   /** The segment to append to: the active one, or a new one when the active one is due to roll. */
@@ -346,7 +374,11 @@ public final class Log implements AutoCloseable {
     boolean old = active.sizeInBytes() > 0 && time.milliseconds() - active.rollBaseMs() > cfg.segmentMs();
     boolean offsetOverflow = lastOffset - active.baseOffset() > Integer.MAX_VALUE;
     if (full || old || offsetOverflow || active.indexesFull()) {
-      return rollAt(firstOffset);
+      // The new segment starts at the log end offset even when the batch starts above it (a
+      // follower replicating a compacted leader log): segments stay contiguous in offset space, so
+      // a gap between two segments always means lost batches (see LogLoader). Only a batch whose
+      // offsets do not fit a segment based there must start its own.
+      return rollAt(lastOffset - logEndOffset <= Integer.MAX_VALUE ? logEndOffset : firstOffset);
     }
     return active;
   }

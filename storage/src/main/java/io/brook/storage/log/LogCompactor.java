@@ -61,6 +61,12 @@ public final class LogCompactor {
       return Result.NOTHING;
     }
     try {
+      long cleanableEnd = cleanableEnd(target, cleanable);
+      if (target.recoveryPoint() < cleanableEnd) {
+        // Clean only flushed data: the gaps compaction leaves then lie below the recovery point,
+        // where LogLoader knows a crash cannot have made them (see LogLoader.lostBatchesBefore).
+        target.flush();
+      }
       Map<ByteBuffer, Long> latest = latestOffsets(cleanable);
       long deleteHorizonMs = target.time().milliseconds() - cfg.deleteRetentionMs();
       int rewritten = 0;
@@ -105,6 +111,17 @@ public final class LogCompactor {
       out.add(inactive.get(i));
     }
     return out;
+  }
+
+  /** One past the last offset the cleanable segments may hold: the next segment's base. */
+  private static long cleanableEnd(Log target, List<LogSegment> cleanable) {
+    long lastBase = cleanable.get(cleanable.size() - 1).baseOffset();
+    for (LogSegment s : target.inactiveSegments()) {
+      if (s.baseOffset() > lastBase) {
+        return s.baseOffset();
+      }
+    }
+    return target.activeSegment().baseOffset();
   }
 
   private static Map<ByteBuffer, Long> latestOffsets(List<LogSegment> segments) {
