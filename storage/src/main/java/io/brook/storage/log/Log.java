@@ -53,6 +53,7 @@ public final class Log implements AutoCloseable {
   private final ConcurrentNavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
   private final LeaderEpochCache epochCache;
   private final ProducerStateTable producerState = new ProducerStateTable();
+  private final ProducerStateSnapshots producerSnapshots;
   private final CheckpointFile recoveryPointFile;
   private final CheckpointFile highWatermarkFile;
 
@@ -78,6 +79,7 @@ public final class Log implements AutoCloseable {
       throw new StorageIOException("creating log directory " + dir, e);
     }
     this.epochCache = new LeaderEpochCache(dir);
+    this.producerSnapshots = new ProducerStateSnapshots(dir);
   }
 
   /** Opens (creating if needed) the log in {@code dir}, recovering it if it was not closed cleanly. */
@@ -99,7 +101,7 @@ public final class Log implements AutoCloseable {
     epochCache.truncateFromEnd(logEndOffset);
     epochCache.truncateFromStart(logStartOffset);
     highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
-    rebuildProducerState();
+    loadProducerState();
     // Everything up to the log end offset was just validated; make the part past the old
     // recovery point durable too, so the recovery point can move to the log end.
     Long fromBase = segments.floorKey(Math.max(checkpointed, logStartOffset));
@@ -247,20 +249,85 @@ public final class Log implements AutoCloseable {
     return ProducerStateTable.lastSequence(b.baseSequence(), b.lastOffsetDelta() + 1);
   }
 
-  /** Rebuilds the producer state from the batch headers of the whole log (open, truncation). */
-  private void rebuildProducerState() {
-    producerState.clear();
-    for (LogSegment s : segments.values()) {
-      s.forEachBatchHeader(h -> {
+  /**
+   * Loads the producer state (open, truncation): from the latest snapshot at or below the log end
+   * offset (and not below the log start offset), then replays the batch headers after it. Without
+   * a usable snapshot it replays the whole log. Snapshots above the log end offset describe
+   * batches that are gone (truncated, or lost in a crash) and are deleted. Producers idle for
+   * {@code producer.id.expiration.ms} are dropped.
+   */
+  private void loadProducerState() {
+    producerSnapshots.deleteAbove(logEndOffset);
+    long from = logStartOffset;
+    boolean loaded = false;
+    for (long offset : producerSnapshots.offsets().descendingSet()) {
+      if (offset < logStartOffset) {
+        break;
+      }
+      if (producerSnapshots.read(offset, producerState)) {
+        from = offset;
+        loaded = true;
+        break;
+      }
+      producerSnapshots.delete(offset); // torn or foreign: an older one may do
+    }
+    if (!loaded) {
+      producerState.clear();
+    }
+    int replayed = replayProducerState(from, time.milliseconds());
+    int expired = producerState.removeExpired(time.milliseconds(), config.producerIdExpirationMs());
+    log.debug("producer state of {}: {} from offset {}, {} batch headers replayed, {} expired producers dropped",
+        dir, loaded ? "snapshot" : "log start", from, replayed, expired);
+  }
+
+  /**
+   * Applies the producer fields of every batch ending at or after {@code fromOffset}, as if
+   * appended at {@code nowMs}.
+   */
+  private int replayProducerState(long fromOffset, long nowMs) {
+    Long startBase = segments.floorKey(fromOffset);
+    int[] count = {0};
+    for (LogSegment s : segments.tailMap(startBase == null ? segments.firstKey() : startBase, true).values()) {
+      s.forEachBatchHeaderFrom(fromOffset, h -> {
         long pid = h.getLong(RecordBatch.PRODUCER_ID_OFFSET);
         int seq = h.getInt(RecordBatch.BASE_SEQUENCE_OFFSET);
         if (pid != RecordBatch.NO_PRODUCER_ID && seq != RecordBatch.NO_SEQUENCE) {
           long base = h.getLong(RecordBatch.BASE_OFFSET_OFFSET);
           int delta = h.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
           producerState.update(pid, h.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), seq,
-              ProducerStateTable.lastSequence(seq, delta + 1), base, base + delta);
+              ProducerStateTable.lastSequence(seq, delta + 1), base, base + delta, nowMs);
         }
+        count[0]++;
       });
+    }
+    return count[0];
+  }
+
+  /**
+   * Writes the producer state as the snapshot at the log end offset, then deletes snapshots below
+   * the log start offset and all but the newest few. Caller holds the lock.
+   */
+  private void takeProducerSnapshot() {
+    producerSnapshots.write(logEndOffset, producerState);
+    producerSnapshots.prune(logStartOffset);
+  }
+
+  /**
+   * Forgets idempotent producers whose last batch is older than {@code producer.id.expiration.ms}
+   * (run periodically by the owner, like Kafka's producer-id expiration check). Their retries are
+   * no longer recognised and compaction may remove their last batches. Returns how many went.
+   */
+  public int removeExpiredProducers() {
+    synchronized (lock) {
+      ensureOpen();
+      return producerState.removeExpired(time.milliseconds(), config.producerIdExpirationMs());
+    }
+  }
+
+  /** Producer id to the last offset of its last batch, for every producer the log still knows. */
+  Map<Long, Long> producerLastBatchOffsets() {
+    synchronized (lock) {
+      return producerState.lastBatchOffsets();
     }
   }
 
@@ -343,10 +410,11 @@ public final class Log implements AutoCloseable {
     for (RecordBatch b : batches) {
       epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
     }
+    long nowMs = time.milliseconds();
     for (RecordBatch b : batches) {
       if (b.producerId() != RecordBatch.NO_PRODUCER_ID && b.baseSequence() != RecordBatch.NO_SEQUENCE) {
         producerState.update(b.producerId(), b.producerEpoch(), b.baseSequence(), lastSequence(b), b.baseOffset(),
-            b.lastOffset());
+            b.lastOffset(), nowMs);
       }
     }
     logEndOffset = lastOffset + 1;
@@ -398,6 +466,9 @@ public final class Log implements AutoCloseable {
     if (previous.isEmpty() && previous.baseOffset() == baseOffset) {
       return previous;
     }
+    // The producer state as of the new segment's start, so a restart replays only what follows
+    // and the state survives retention or compaction removing the batches it came from.
+    takeProducerSnapshot();
     LogSegment fresh = LogSegment.create(dir, baseOffset, config, time.milliseconds());
     segments.put(baseOffset, fresh);
     previous.onBecomeInactive();
@@ -512,6 +583,8 @@ public final class Log implements AutoCloseable {
         truncateFullyAndStartAt(offset);
         return;
       }
+      // First, durably: a snapshot past the cut must never describe the log regrown differently.
+      producerSnapshots.deleteAbove(offset);
       List<LogSegment> doomed = new ArrayList<>(segments.tailMap(offset, true).values());
       for (LogSegment s : doomed) {
         segments.remove(s.baseOffset());
@@ -529,6 +602,7 @@ public final class Log implements AutoCloseable {
   public void truncateFullyAndStartAt(long newStartOffset) {
     synchronized (lock) {
       ensureOpen();
+      producerSnapshots.deleteAll();
       for (LogSegment s : new ArrayList<>(segments.values())) {
         segments.remove(s.baseOffset());
         s.delete();
@@ -543,7 +617,7 @@ public final class Log implements AutoCloseable {
 
   private void afterTruncation() {
     epochCache.truncateFromEnd(logEndOffset);
-    rebuildProducerState();
+    loadProducerState();
     highWatermark = clamp(highWatermark);
     if (recoveryPoint > logEndOffset) {
       recoveryPoint = logEndOffset;
@@ -610,6 +684,13 @@ public final class Log implements AutoCloseable {
       s.delete();
     }
     epochCache.truncateFromStart(logStartOffset); // after the deletes: they free the space it needs
+    try {
+      // Producers whose batches just went stay known (until they expire): a snapshot at or above
+      // the new log start offset carries them over a restart.
+      takeProducerSnapshot();
+    } catch (StorageIOException e) {
+      log.warn("cannot snapshot the producer state of {} after retention: {}", dir, e.getMessage());
+    }
     log.info("retention deleted {} segment(s) of {}; log now starts at {}", doomed.size(), dir, logStartOffset);
     return doomed.size();
   }
@@ -735,6 +816,11 @@ public final class Log implements AutoCloseable {
         return;
       }
       checkpointHighWatermark();
+      try {
+        takeProducerSnapshot();
+      } catch (StorageIOException e) {
+        log.warn("cannot snapshot the producer state of {} at close: {}", dir, e.getMessage());
+      }
       closed = true;
       for (LogSegment s : segments.values()) {
         s.close();

@@ -312,9 +312,20 @@ final class LogSegment {
 
   /** Calls {@code visitor} with the 61-byte header of every batch, in order (a reused buffer). */
   void forEachBatchHeader(Consumer<ByteBuffer> visitor) {
+    forEachBatchHeaderFrom(baseOffset, visitor);
+  }
+
+  /**
+   * Calls {@code visitor} with the header of every batch whose last offset is {@code >= offset},
+   * in order (a reused buffer); the offset index finds where to start.
+   */
+  void forEachBatchHeaderFrom(long offset, Consumer<ByteBuffer> visitor) {
     int limit = sizeBytes;
     ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-    int pos = 0;
+    int pos = translateOffset(offset);
+    if (pos < 0) {
+      return;
+    }
     while (pos < limit) {
       readHeader(header, pos, limit);
       visitor.accept(header);

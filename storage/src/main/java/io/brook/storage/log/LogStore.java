@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every partition log under one data directory ({@code <dataDir>/<topic>-<partition>/}), and the
- * background duties over them: flush by interval, retention, compaction, high-watermark
- * checkpoints.
+ * background duties over them: flush by interval, retention, compaction, producer-id expiration,
+ * high-watermark checkpoints.
  *
  * <p>Loading is lazy: {@link #open} only discovers the partition directories; a log is loaded
  * (recovered if it was not closed cleanly) the first time its owner asks for it with {@link
@@ -50,8 +50,8 @@ public final class LogStore implements AutoCloseable {
    * How often each background duty runs, in milliseconds.
    *
    * @param flushCheckMs how often logs are checked for a due {@code flush.ms} flush
-   * @param retentionCheckIntervalMs how often retention runs (Kafka's {@code
-   *     log.retention.check.interval.ms})
+   * @param retentionCheckIntervalMs how often retention runs, and idle producers expire (Kafka's
+   *     {@code log.retention.check.interval.ms})
    * @param cleanerBackoffMs pause between compaction passes over the compacted logs (Kafka's
    *     {@code log.cleaner.backoff.ms})
    * @param checkpointMs how often high watermarks are checkpointed
@@ -115,6 +115,7 @@ public final class LogStore implements AutoCloseable {
     });
     schedule(intervals.flushCheckMs(), Log::flushIfDue);
     schedule(intervals.retentionCheckIntervalMs(), Log::deleteOldSegments);
+    schedule(intervals.retentionCheckIntervalMs(), Log::removeExpiredProducers);
     schedule(intervals.cleanerBackoffMs(), compactor::compact);
     schedule(intervals.checkpointMs(), Log::checkpointHighWatermark);
   }
