@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * LogLoader} validates everything past the recovery point and the active segment.
  *
  * <p>Threading: appends, truncation, rolls, retention and segment replacement are serialized by
- * the log's lock. Reads ({@link #read}, {@link #offsetForTimestamp}) take no lock and may run on
+ * the log's lock. Reads ({@link #read}, {@link #fetchOffsetByTimestamp}) take no lock and may run on
  * any thread concurrently with them; they see whole batches below the log end offset published
  * when they started. A read racing with the deletion of the segment it reads from retries, or
  * reports the offset as out of range if retention removed it.
@@ -518,19 +519,36 @@ public final class Log implements AutoCloseable {
   }
 
   /**
-   * The offset of the first record whose timestamp is {@code >= timestamp}, or empty if every
-   * record is older (Kafka's ListOffsets by time).
+   * The first record whose timestamp is {@code >= targetTimestamp} (ms since the epoch): its own
+   * timestamp, its offset and its batch's leader epoch; empty if every record is older, or the log
+   * is empty. Kafka's {@code UnifiedLog.fetchOffsetByTimestamp}, behind ListOffsets by time
+   * (KIP-79): records at times 2, 4, 6, 8 (offsets 0..3) answer a lookup for 3 with offset 1 and
+   * timestamp 4, and one for 9 with empty. Segments are searched oldest first, skipping those whose
+   * newest record is older; within one, the time index gives where to start scanning.
+   *
+   * <p>The whole log is searched, up to the log end offset: a caller serving consumers must answer
+   * "none" when the found offset is at or above the high watermark, as Kafka's {@code
+   * Partition.fetchOffsetForTimestamp} does. Takes no lock (like {@link #read}).
    */
-  public OptionalLong offsetForTimestamp(long timestamp) {
+  public Optional<TimestampAndOffset> fetchOffsetByTimestamp(long targetTimestamp) {
     for (LogSegment s : segments.values()) {
-      if (s.maxTimestamp() >= timestamp) {
-        long o = s.findOffsetByTimestamp(timestamp);
-        if (o >= 0) {
-          return OptionalLong.of(Math.max(o, logStartOffset));
+      if (s.maxTimestamp() >= targetTimestamp) {
+        TimestampAndOffset found = s.findOffsetByTimestamp(targetTimestamp);
+        if (found != null) {
+          return Optional.of(found);
         }
       }
     }
-    return OptionalLong.empty();
+    return Optional.empty();
+  }
+
+  /**
+   * The offset of the first record whose timestamp is {@code >= timestamp}, or empty if every
+   * record is older: {@link #fetchOffsetByTimestamp} without the timestamp and epoch.
+   */
+  public OptionalLong offsetForTimestamp(long timestamp) {
+    Optional<TimestampAndOffset> found = fetchOffsetByTimestamp(timestamp);
+    return found.isPresent() ? OptionalLong.of(found.get().offset()) : OptionalLong.empty();
   }
 
   // ---------------------------------------------------------------- high watermark

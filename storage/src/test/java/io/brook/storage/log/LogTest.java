@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -277,6 +278,36 @@ class LogTest {
     opened.add(reopened);
     assertThat(reopened.logEndOffset()).isEqualTo(21);
     assertThat(values(readAll(reopened, 18, Long.MAX_VALUE))).containsExactly("a9", "b9", "x");
+  }
+
+  /**
+   * Issue 8 §5: ListOffsets by time answered the asked time instead of the found record's. The
+   * log's lookup returns the record's own timestamp, its offset and its batch's leader epoch
+   * (Kafka's fetchOffsetByTimestamp, KIP-79); nothing at or after the time gives empty.
+   */
+  @Test
+  void fetchOffsetByTimestampAnswersTheFoundRecordsTimestampAndOffset() {
+    Log log = open(Map.of("segment.bytes", "200"));
+    log.appendAsLeader(new RecordBatchBuilder().append(2, null, bytes("a")).append(4, null, bytes("b")).build(), 3);
+    log.appendAsLeader(new RecordBatchBuilder().append(6, null, bytes("c")).build(), 5);
+    log.appendAsLeader(new RecordBatchBuilder().append(8, null, bytes("d")).build(), 5);
+    assertThat(log.fetchOffsetByTimestamp(3)).hasValue(new TimestampAndOffset(4, 1, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(2)).hasValue(new TimestampAndOffset(2, 0, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(Long.MIN_VALUE)).hasValue(new TimestampAndOffset(2, 0, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(5)).hasValue(new TimestampAndOffset(6, 2, OptionalInt.of(5)));
+    assertThat(log.fetchOffsetByTimestamp(8)).hasValue(new TimestampAndOffset(8, 3, OptionalInt.of(5)));
+    assertThat(log.fetchOffsetByTimestamp(9)).as("every record is older").isEmpty();
+    assertThat(log.offsetForTimestamp(3)).hasValue(1);
+    assertThat(log.offsetForTimestamp(9)).isEmpty();
+
+    // A batch without a leader epoch (a follower's copy of one written before epochs) has none.
+    Log follower = Log.open(dir.resolve("f-0"), LogConfig.DEFAULT, time);
+    opened.add(follower);
+    follower.appendAsFollower(new RecordBatchBuilder().append(10, null, bytes("e")).build());
+    assertThat(follower.fetchOffsetByTimestamp(10)).hasValue(new TimestampAndOffset(10, 0, OptionalInt.empty()));
+    Log empty = Log.open(dir.resolve("empty-0"), LogConfig.DEFAULT, time);
+    opened.add(empty);
+    assertThat(empty.fetchOffsetByTimestamp(0)).isEmpty();
   }
 
   /**
