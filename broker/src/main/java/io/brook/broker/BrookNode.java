@@ -103,7 +103,9 @@ public final class BrookNode implements AutoCloseable {
     if (config.isBroker()) {
       // Logs load lazily, each with its topic's config, as the metadata assigns them (PartitionHost).
       logStore = LogStore.open(config.dataDir().resolve("logs"), Time.SYSTEM);
-      logStore.startBackgroundDuties(LogStore.Intervals.DEFAULT);
+      logStore.startBackgroundDuties(new LogStore.Intervals(LogStore.Intervals.DEFAULT.flushCheckMs(),
+          config.get(NodeConfig.LOG_RETENTION_CHECK_INTERVAL_MS), config.get(NodeConfig.LOG_CLEANER_BACKOFF_MS),
+          LogStore.Intervals.DEFAULT.checkpointMs()));
       host = new PartitionHost(config.nodeId(), logStore, timer);
       metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
           .withHeartbeatIntervalMs(config.heartbeatIntervalMs()).withSessionTimeoutMs(config.sessionTimeoutMs()),
