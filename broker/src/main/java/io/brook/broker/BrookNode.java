@@ -15,7 +15,6 @@ import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.client.MetadataClientConfig;
 import io.brook.metadata.quorum.MetadataQuorumNode;
 import io.brook.storage.Time;
-import io.brook.storage.log.LogConfig;
 import io.brook.storage.log.LogStore;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -102,8 +101,11 @@ public final class BrookNode implements AutoCloseable {
       server.addService(quorum.grpcService());
     }
     if (config.isBroker()) {
-      logStore = LogStore.open(config.dataDir().resolve("logs"), Time.SYSTEM, tp -> LogConfig.DEFAULT);
-      logStore.startBackgroundDuties(LogStore.Intervals.DEFAULT);
+      // Logs load lazily, each with its topic's config, as the metadata assigns them (PartitionHost).
+      logStore = LogStore.open(config.dataDir().resolve("logs"), Time.SYSTEM);
+      logStore.startBackgroundDuties(new LogStore.Intervals(LogStore.Intervals.DEFAULT.flushCheckMs(),
+          config.get(NodeConfig.LOG_RETENTION_CHECK_INTERVAL_MS), config.get(NodeConfig.LOG_CLEANER_BACKOFF_MS),
+          LogStore.Intervals.DEFAULT.checkpointMs()));
       host = new PartitionHost(config.nodeId(), logStore, timer);
       metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
           .withHeartbeatIntervalMs(config.heartbeatIntervalMs()).withSessionTimeoutMs(config.sessionTimeoutMs()),

@@ -60,6 +60,19 @@ class NodeConfigTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("zookeeper");
   }
 
+  /** Issue 8 §5: the retention and compaction check intervals are node settings with Kafka's names. */
+  @Test
+  void logStoreDutyIntervalsAreSettingsWithKafkasNames() {
+    NodeConfig defaults = NodeConfig.load(null, Map.of());
+    assertThat(defaults.get(NodeConfig.LOG_RETENTION_CHECK_INTERVAL_MS)).isEqualTo(60_000L);
+    assertThat(defaults.get(NodeConfig.LOG_CLEANER_BACKOFF_MS)).as("Kafka's default").isEqualTo(15_000L);
+    NodeConfig c = NodeConfig.load(null, Map.of("BROOK_LOG_RETENTION_CHECK_INTERVAL_MS", "1000", "BROOK_LOG_CLEANER_BACKOFF_MS", "200"));
+    assertThat(c.get(NodeConfig.LOG_RETENTION_CHECK_INTERVAL_MS)).isEqualTo(1000L);
+    assertThat(c.get(NodeConfig.LOG_CLEANER_BACKOFF_MS)).isEqualTo(200L);
+    assertThatThrownBy(() -> NodeConfig.load(null, Map.of("BROOK_LOG_CLEANER_BACKOFF_MS", "0")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("log.cleaner.backoff.ms");
+  }
+
   @Test
   void aControllerMustBeAVoterOnItsOwnQuorumPort() {
     assertThatThrownBy(() -> NodeConfig.load(null, Map.of("BROOK_NODE_ID", "4", "BROOK_CONTROLLER_QUORUM_VOTERS", "1@h:9093")))

@@ -28,10 +28,11 @@ import io.brook.storage.OffsetOutOfRangeException;
 import io.brook.storage.log.Log;
 import io.brook.storage.log.LogAppendInfo;
 import io.brook.storage.log.LogReadResult;
+import io.brook.storage.log.TimestampAndOffset;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -238,9 +239,12 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       switch (req.getSpec()) {
         case OFFSET_SPEC_EARLIEST -> b.setOffset(log.logStartOffset());
         case OFFSET_SPEC_TIMESTAMP -> {
-          OptionalLong o = log.offsetForTimestamp(req.getTimestampMs());
-          b.setOffset(o.isPresent() && o.getAsLong() < log.highWatermark() ? o.getAsLong() : -1)
-              .setTimestampMs(req.getTimestampMs());
+          // The first record at or after the time, with its own timestamp (Kafka's ListOffsets);
+          // -1/-1 when no committed record is that late.
+          Optional<TimestampAndOffset> found = log.fetchOffsetByTimestamp(req.getTimestampMs())
+              .filter(t -> t.offset() < log.highWatermark());
+          b.setOffset(found.map(TimestampAndOffset::offset).orElse(-1L))
+              .setTimestampMs(found.map(TimestampAndOffset::timestamp).orElse(-1L));
         }
         default -> b.setOffset(log.highWatermark());
       }

@@ -58,6 +58,11 @@ public final class NodeConfig {
   public static final Key<Integer> REPLICA_FETCH_MAX_BYTES = B.define("replica.fetch.max.bytes", Type.INT, 1024 * 1024, atLeast(1024),
       "Bytes a follower asks for per partition per fetch (at least one batch is always sent).");
 
+  public static final Key<Long> LOG_RETENTION_CHECK_INTERVAL_MS = B.define("log.retention.check.interval.ms", Type.LONG, 60_000L,
+      atLeast(1), "How often the broker applies retention (retention.ms, retention.bytes) to its logs and forgets idle producers (producer.id.expiration.ms).");
+  public static final Key<Long> LOG_CLEANER_BACKOFF_MS = B.define("log.cleaner.backoff.ms", Type.LONG, 15_000L, atLeast(1),
+      "Pause between two log compaction passes over the broker's compacted logs.");
+
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
 

@@ -190,11 +190,12 @@ public final class PartitionHost implements AutoCloseable {
       }
     }
     // Logs on disk from before a restart that the metadata no longer knows (topic deleted while
-    // this broker was down), unless they are newer than this image.
-    for (Log l : Set.copyOf(logStore.all())) {
-      TopicPartition tp = TopicPartition.fromDirName(l.dir().getFileName().toString());
-      if (tp != null && !partitions.containsKey(tp) && !offline.containsKey(tp)
-          && createdIndex(l.dir()) <= next.appliedIndex()) {
+    // this broker was down), unless they are newer than this image. Most were never loaded (the
+    // log store loads a log only when asked for it with its topic's config): deleted unloaded.
+    // Offline replicas keep their files: the cause may be transient and the data the last copy.
+    for (Map.Entry<TopicPartition, Path> onDisk : logStore.directories().entrySet()) {
+      TopicPartition tp = onDisk.getKey();
+      if (!partitions.containsKey(tp) && !offline.containsKey(tp) && createdIndex(onDisk.getValue()) <= next.appliedIndex()) {
         try {
           log.info("deleting stray log {}: its topic is not in the metadata", tp);
           logStore.delete(tp);
@@ -260,8 +261,8 @@ public final class PartitionHost implements AutoCloseable {
   }
 
   private Partition createPartition(TopicPartition tp, TopicImage topic, PartitionRegistration reg, long index) {
-    Optional<Log> onDisk = logStore.get(tp);
-    if (onDisk.isPresent() && !topic.id().equals(readTopicId(onDisk.get().dir()))) {
+    Optional<Path> onDisk = logStore.directory(tp); // loaded or not
+    if (onDisk.isPresent() && !topic.id().equals(readTopicId(onDisk.get()))) {
       log.info("deleting log {} of an earlier topic with the same name", tp);
       logStore.delete(tp);
     }

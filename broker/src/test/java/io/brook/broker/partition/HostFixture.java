@@ -14,7 +14,6 @@ import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.replication.v1.ReplicationServiceGrpc;
 import io.brook.storage.Time;
-import io.brook.storage.log.LogConfig;
 import io.brook.storage.log.LogStore;
 import io.brook.storage.record.RecordBatchBuilder;
 import io.grpc.ManagedChannel;
@@ -53,7 +52,7 @@ final class HostFixture implements AutoCloseable {
 
   HostFixture(Path dir, int brokerId) throws IOException {
     this.brokerId = brokerId;
-    this.store = LogStore.open(dir, Time.SYSTEM, tp -> LogConfig.DEFAULT);
+    this.store = LogStore.open(dir, Time.SYSTEM);
     this.host = new PartitionHost(brokerId, store, timer);
     this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(new BrokerGrpcService(host, "test", null))

@@ -33,7 +33,8 @@ public final class TopicConfigValidator {
             Map.entry("unclean.leader.election.enable", BOOLEAN),
             Map.entry("flush.messages", POSITIVE_LONG),
             Map.entry("flush.ms", NON_NEGATIVE_LONG),
-            Map.entry("delete.retention.ms", NON_NEGATIVE_LONG));
+            Map.entry("delete.retention.ms", NON_NEGATIVE_LONG),
+            Map.entry("producer.id.expiration.ms", POSITIVE_LONG));
 
     private TopicConfigValidator() {
     }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * LogLoader} validates everything past the recovery point and the active segment.
  *
  * <p>Threading: appends, truncation, rolls, retention and segment replacement are serialized by
- * the log's lock. Reads ({@link #read}, {@link #offsetForTimestamp}) take no lock and may run on
+ * the log's lock. Reads ({@link #read}, {@link #fetchOffsetByTimestamp}) take no lock and may run on
  * any thread concurrently with them; they see whole batches below the log end offset published
  * when they started. A read racing with the deletion of the segment it reads from retries, or
  * reports the offset as out of range if retention removed it.
@@ -53,6 +54,7 @@ public final class Log implements AutoCloseable {
   private final ConcurrentNavigableMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
   private final LeaderEpochCache epochCache;
   private final ProducerStateTable producerState = new ProducerStateTable();
+  private final ProducerStateSnapshots producerSnapshots;
   private final CheckpointFile recoveryPointFile;
   private final CheckpointFile highWatermarkFile;
 
@@ -64,6 +66,7 @@ public final class Log implements AutoCloseable {
   private volatile boolean closed;
   private long unflushedRecords;
   private long lastFlushMs;
+  private boolean forceFlushAfterAppend;
 
   private Log(Path dir, LogConfig config, Time time) {
     this.dir = dir;
@@ -77,6 +80,7 @@ public final class Log implements AutoCloseable {
       throw new StorageIOException("creating log directory " + dir, e);
     }
     this.epochCache = new LeaderEpochCache(dir);
+    this.producerSnapshots = new ProducerStateSnapshots(dir);
   }
 
   /** Opens (creating if needed) the log in {@code dir}, recovering it if it was not closed cleanly. */
@@ -98,7 +102,7 @@ public final class Log implements AutoCloseable {
     epochCache.truncateFromEnd(logEndOffset);
     epochCache.truncateFromStart(logStartOffset);
     highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
-    rebuildProducerState();
+    loadProducerState();
     // Everything up to the log end offset was just validated; make the part past the old
     // recovery point durable too, so the recovery point can move to the log end.
     Long fromBase = segments.floorKey(Math.max(checkpointed, logStartOffset));
@@ -186,6 +190,8 @@ public final class Log implements AutoCloseable {
   public LogAppendInfo appendAsLeader(ByteBuffer records, int leaderEpoch) {
     ByteBuffer buf = writable(records);
     List<RecordBatch> batches = validate(buf, true);
+    LogAppendInfo info;
+    boolean flushNow;
     synchronized (lock) {
       ensureOpen();
       LogAppendInfo duplicate = checkProducerSequences(batches);
@@ -198,8 +204,13 @@ public final class Log implements AutoCloseable {
         b.setPartitionLeaderEpoch(leaderEpoch);
         next = b.nextOffset();
       }
-      return doAppend(buf, batches);
+      info = doAppend(buf, batches);
+      flushNow = flushDue();
     }
+    if (flushNow) {
+      flush();
+    }
+    return info;
   }
 
   /**
@@ -239,20 +250,85 @@ public final class Log implements AutoCloseable {
     return ProducerStateTable.lastSequence(b.baseSequence(), b.lastOffsetDelta() + 1);
   }
 
-  /** Rebuilds the producer state from the batch headers of the whole log (open, truncation). */
-  private void rebuildProducerState() {
-    producerState.clear();
-    for (LogSegment s : segments.values()) {
-      s.forEachBatchHeader(h -> {
+  /**
+   * Loads the producer state (open, truncation): from the latest snapshot at or below the log end
+   * offset (and not below the log start offset), then replays the batch headers after it. Without
+   * a usable snapshot it replays the whole log. Snapshots above the log end offset describe
+   * batches that are gone (truncated, or lost in a crash) and are deleted. Producers idle for
+   * {@code producer.id.expiration.ms} are dropped.
+   */
+  private void loadProducerState() {
+    producerSnapshots.deleteAbove(logEndOffset);
+    long from = logStartOffset;
+    boolean loaded = false;
+    for (long offset : producerSnapshots.offsets().descendingSet()) {
+      if (offset < logStartOffset) {
+        break;
+      }
+      if (producerSnapshots.read(offset, producerState)) {
+        from = offset;
+        loaded = true;
+        break;
+      }
+      producerSnapshots.delete(offset); // torn or foreign: an older one may do
+    }
+    if (!loaded) {
+      producerState.clear();
+    }
+    int replayed = replayProducerState(from, time.milliseconds());
+    int expired = producerState.removeExpired(time.milliseconds(), config.producerIdExpirationMs());
+    log.debug("producer state of {}: {} from offset {}, {} batch headers replayed, {} expired producers dropped",
+        dir, loaded ? "snapshot" : "log start", from, replayed, expired);
+  }
+
+  /**
+   * Applies the producer fields of every batch ending at or after {@code fromOffset}, as if
+   * appended at {@code nowMs}.
+   */
+  private int replayProducerState(long fromOffset, long nowMs) {
+    Long startBase = segments.floorKey(fromOffset);
+    int[] count = {0};
+    for (LogSegment s : segments.tailMap(startBase == null ? segments.firstKey() : startBase, true).values()) {
+      s.forEachBatchHeaderFrom(fromOffset, h -> {
         long pid = h.getLong(RecordBatch.PRODUCER_ID_OFFSET);
         int seq = h.getInt(RecordBatch.BASE_SEQUENCE_OFFSET);
         if (pid != RecordBatch.NO_PRODUCER_ID && seq != RecordBatch.NO_SEQUENCE) {
           long base = h.getLong(RecordBatch.BASE_OFFSET_OFFSET);
           int delta = h.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
           producerState.update(pid, h.getShort(RecordBatch.PRODUCER_EPOCH_OFFSET), seq,
-              ProducerStateTable.lastSequence(seq, delta + 1), base, base + delta);
+              ProducerStateTable.lastSequence(seq, delta + 1), base, base + delta, nowMs);
         }
+        count[0]++;
       });
+    }
+    return count[0];
+  }
+
+  /**
+   * Writes the producer state as the snapshot at the log end offset, then deletes snapshots below
+   * the log start offset and all but the newest few. Caller holds the lock.
+   */
+  private void takeProducerSnapshot() {
+    producerSnapshots.write(logEndOffset, producerState);
+    producerSnapshots.prune(logStartOffset);
+  }
+
+  /**
+   * Forgets idempotent producers whose last batch is older than {@code producer.id.expiration.ms}
+   * (run periodically by the owner, like Kafka's producer-id expiration check). Their retries are
+   * no longer recognised and compaction may remove their last batches. Returns how many went.
+   */
+  public int removeExpiredProducers() {
+    synchronized (lock) {
+      ensureOpen();
+      return producerState.removeExpired(time.milliseconds(), config.producerIdExpirationMs());
+    }
+  }
+
+  /** Producer id to the last offset of its last batch, for every producer the log still knows. */
+  Map<Long, Long> producerLastBatchOffsets() {
+    synchronized (lock) {
+      return producerState.lastBatchOffsets();
     }
   }
 
@@ -263,6 +339,8 @@ public final class Log implements AutoCloseable {
   public LogAppendInfo appendAsFollower(ByteBuffer records) {
     ByteBuffer buf = writable(records);
     List<RecordBatch> batches = validate(buf, false);
+    LogAppendInfo info;
+    boolean flushNow;
     synchronized (lock) {
       ensureOpen();
       long next = logEndOffset;
@@ -273,8 +351,13 @@ public final class Log implements AutoCloseable {
         }
         next = b.nextOffset();
       }
-      return doAppend(buf, batches);
+      info = doAppend(buf, batches);
+      flushNow = flushDue();
     }
+    if (flushNow) {
+      flush();
+    }
+    return info;
   }
 
   private static ByteBuffer writable(ByteBuffer records) {
@@ -293,7 +376,10 @@ public final class Log implements AutoCloseable {
     LogConfig cfg = config;
     List<RecordBatch> batches = new ArrayList<>();
     for (RecordBatch b : RecordBatch.iterate(buf)) {
-      if (b.sizeInBytes() > cfg.maxMessageBytes()) {
+      // Followers take what their leader accepted, whatever max.message.bytes says here now (it
+      // may have been lowered since, or this replica may not have the topic's config yet): Kafka
+      // skips the size check for replication appends too.
+      if (fromProducer && b.sizeInBytes() > cfg.maxMessageBytes()) {
         throw new RecordTooLargeException(b.sizeInBytes(), cfg.maxMessageBytes());
       }
       b.ensureValid();
@@ -320,22 +406,33 @@ public final class Log implements AutoCloseable {
       count += b.recordCount();
     }
     LogSegment segment = maybeRoll(buf.remaining(), firstOffset, lastOffset);
+    boolean gapBehind = segment.isEmpty() && segment.baseOffset() > logEndOffset;
     segment.append(buf);
     for (RecordBatch b : batches) {
       epochCache.assign(b.partitionLeaderEpoch(), b.baseOffset());
     }
+    long nowMs = time.milliseconds();
     for (RecordBatch b : batches) {
       if (b.producerId() != RecordBatch.NO_PRODUCER_ID && b.baseSequence() != RecordBatch.NO_SEQUENCE) {
         producerState.update(b.producerId(), b.producerEpoch(), b.baseSequence(), lastSequence(b), b.baseOffset(),
-            b.lastOffset());
+            b.lastOffset(), nowMs);
       }
     }
     logEndOffset = lastOffset + 1;
     unflushedRecords += count;
-    if (unflushedRecords >= config.flushMessages()) {
-      flush();
+    if (gapBehind) {
+      // A segment that had to start above the log end offset (see maybeRoll): flush now, so the
+      // gap lies below the recovery point, where LogLoader knows a crash cannot have made it.
+      forceFlushAfterAppend = true;
     }
     return new LogAppendInfo(firstOffset, lastOffset, maxTs, count, buf.remaining(), false);
+  }
+
+  /** Whether the append just made must be followed by a flush ({@code flush.messages}). Under the lock. */
+  private boolean flushDue() {
+    boolean due = forceFlushAfterAppend || unflushedRecords >= config.flushMessages();
+    forceFlushAfterAppend = false;
+    return due;
   }
 
   /** The segment to append to: the active one, or a new one when the active one is due to roll. */
@@ -346,7 +443,11 @@ public final class Log implements AutoCloseable {
     boolean old = active.sizeInBytes() > 0 && time.milliseconds() - active.rollBaseMs() > cfg.segmentMs();
     boolean offsetOverflow = lastOffset - active.baseOffset() > Integer.MAX_VALUE;
     if (full || old || offsetOverflow || active.indexesFull()) {
-      return rollAt(firstOffset);
+      // The new segment starts at the log end offset even when the batch starts above it (a
+      // follower replicating a compacted leader log): segments stay contiguous in offset space, so
+      // a gap between two segments always means lost batches (see LogLoader). Only a batch whose
+      // offsets do not fit a segment based there must start its own.
+      return rollAt(lastOffset - logEndOffset <= Integer.MAX_VALUE ? logEndOffset : firstOffset);
     }
     return active;
   }
@@ -366,6 +467,9 @@ public final class Log implements AutoCloseable {
     if (previous.isEmpty() && previous.baseOffset() == baseOffset) {
       return previous;
     }
+    // The producer state as of the new segment's start, so a restart replays only what follows
+    // and the state survives retention or compaction removing the batches it came from.
+    takeProducerSnapshot();
     LogSegment fresh = LogSegment.create(dir, baseOffset, config, time.milliseconds());
     segments.put(baseOffset, fresh);
     previous.onBecomeInactive();
@@ -415,19 +519,36 @@ public final class Log implements AutoCloseable {
   }
 
   /**
-   * The offset of the first record whose timestamp is {@code >= timestamp}, or empty if every
-   * record is older (Kafka's ListOffsets by time).
+   * The first record whose timestamp is {@code >= targetTimestamp} (ms since the epoch): its own
+   * timestamp, its offset and its batch's leader epoch; empty if every record is older, or the log
+   * is empty. Kafka's {@code UnifiedLog.fetchOffsetByTimestamp}, behind ListOffsets by time
+   * (KIP-79): records at times 2, 4, 6, 8 (offsets 0..3) answer a lookup for 3 with offset 1 and
+   * timestamp 4, and one for 9 with empty. Segments are searched oldest first, skipping those whose
+   * newest record is older; within one, the time index gives where to start scanning.
+   *
+   * <p>The whole log is searched, up to the log end offset: a caller serving consumers must answer
+   * "none" when the found offset is at or above the high watermark, as Kafka's {@code
+   * Partition.fetchOffsetForTimestamp} does. Takes no lock (like {@link #read}).
    */
-  public OptionalLong offsetForTimestamp(long timestamp) {
+  public Optional<TimestampAndOffset> fetchOffsetByTimestamp(long targetTimestamp) {
     for (LogSegment s : segments.values()) {
-      if (s.maxTimestamp() >= timestamp) {
-        long o = s.findOffsetByTimestamp(timestamp);
-        if (o >= 0) {
-          return OptionalLong.of(Math.max(o, logStartOffset));
+      if (s.maxTimestamp() >= targetTimestamp) {
+        TimestampAndOffset found = s.findOffsetByTimestamp(targetTimestamp);
+        if (found != null) {
+          return Optional.of(found);
         }
       }
     }
-    return OptionalLong.empty();
+    return Optional.empty();
+  }
+
+  /**
+   * The offset of the first record whose timestamp is {@code >= timestamp}, or empty if every
+   * record is older: {@link #fetchOffsetByTimestamp} without the timestamp and epoch.
+   */
+  public OptionalLong offsetForTimestamp(long timestamp) {
+    Optional<TimestampAndOffset> found = fetchOffsetByTimestamp(timestamp);
+    return found.isPresent() ? OptionalLong.of(found.get().offset()) : OptionalLong.empty();
   }
 
   // ---------------------------------------------------------------- high watermark
@@ -480,6 +601,8 @@ public final class Log implements AutoCloseable {
         truncateFullyAndStartAt(offset);
         return;
       }
+      // First, durably: a snapshot past the cut must never describe the log regrown differently.
+      producerSnapshots.deleteAbove(offset);
       List<LogSegment> doomed = new ArrayList<>(segments.tailMap(offset, true).values());
       for (LogSegment s : doomed) {
         segments.remove(s.baseOffset());
@@ -497,6 +620,7 @@ public final class Log implements AutoCloseable {
   public void truncateFullyAndStartAt(long newStartOffset) {
     synchronized (lock) {
       ensureOpen();
+      producerSnapshots.deleteAll();
       for (LogSegment s : new ArrayList<>(segments.values())) {
         segments.remove(s.baseOffset());
         s.delete();
@@ -511,7 +635,7 @@ public final class Log implements AutoCloseable {
 
   private void afterTruncation() {
     epochCache.truncateFromEnd(logEndOffset);
-    rebuildProducerState();
+    loadProducerState();
     highWatermark = clamp(highWatermark);
     if (recoveryPoint > logEndOffset) {
       recoveryPoint = logEndOffset;
@@ -578,6 +702,13 @@ public final class Log implements AutoCloseable {
       s.delete();
     }
     epochCache.truncateFromStart(logStartOffset); // after the deletes: they free the space it needs
+    try {
+      // Producers whose batches just went stay known (until they expire): a snapshot at or above
+      // the new log start offset carries them over a restart.
+      takeProducerSnapshot();
+    } catch (StorageIOException e) {
+      log.warn("cannot snapshot the producer state of {} after retention: {}", dir, e.getMessage());
+    }
     log.info("retention deleted {} segment(s) of {}; log now starts at {}", doomed.size(), dir, logStartOffset);
     return doomed.size();
   }
@@ -703,6 +834,11 @@ public final class Log implements AutoCloseable {
         return;
       }
       checkpointHighWatermark();
+      try {
+        takeProducerSnapshot();
+      } catch (StorageIOException e) {
+        log.warn("cannot snapshot the producer state of {} at close: {}", dir, e.getMessage());
+      }
       closed = true;
       for (LogSegment s : segments.values()) {
         s.close();

@@ -32,7 +32,14 @@ import org.slf4j.LoggerFactory;
  * the rename leaves the original in place ({@code .cleaned} is deleted on open); after it, opening
  * the log completes the swap. Surviving records keep their offsets; a batch whose records all
  * survive is copied byte for byte, others are re-encoded with the same base offset, offset span,
- * epoch, producer fields and codec. Offsets are never reused, so compacted logs have gaps.
+ * epoch, producer fields and codec. A batch left with no records is dropped, except the last batch
+ * of each idempotent producer the log still knows (not expired), kept as an empty batch so the
+ * producer's sequence survives in the log (Kafka's cleaner does the same; KAFKA-5490). Offsets are
+ * never reused, so compacted logs have gaps.
+ *
+ * <p>Before cleaning, the log is flushed up to the end of the cleanable range: every gap compaction
+ * leaves then lies below the recovery point, which is how recovery tells it from batches a crash
+ * lost ({@link LogLoader#lostBatchesBefore}).
  *
  * <p>Limits: the key map holds every key of the cleanable range in memory (Kafka bounds it with a
  * fixed-size hash map and cleans in rounds); small segments are not merged.
@@ -61,6 +68,13 @@ public final class LogCompactor {
       return Result.NOTHING;
     }
     try {
+      long cleanableEnd = cleanableEnd(target, cleanable);
+      if (target.recoveryPoint() < cleanableEnd) {
+        // Clean only flushed data: the gaps compaction leaves then lie below the recovery point,
+        // where LogLoader knows a crash cannot have made them (see LogLoader.lostBatchesBefore).
+        target.flush();
+      }
+      Map<Long, Long> producerLastBatches = target.producerLastBatchOffsets();
       Map<ByteBuffer, Long> latest = latestOffsets(cleanable);
       long deleteHorizonMs = target.time().milliseconds() - cfg.deleteRetentionMs();
       int rewritten = 0;
@@ -68,7 +82,7 @@ public final class LogCompactor {
       long before = 0;
       long after = 0;
       for (LogSegment segment : cleanable) {
-        Cleaned c = clean(target.dir(), segment, latest, deleteHorizonMs);
+        Cleaned c = clean(target.dir(), segment, latest, producerLastBatches, deleteHorizonMs);
         if (c == null) {
           continue; // nothing to drop in this segment
         }
@@ -107,6 +121,17 @@ public final class LogCompactor {
     return out;
   }
 
+  /** One past the last offset the cleanable segments may hold: the next segment's base. */
+  private static long cleanableEnd(Log target, List<LogSegment> cleanable) {
+    long lastBase = cleanable.get(cleanable.size() - 1).baseOffset();
+    for (LogSegment s : target.inactiveSegments()) {
+      if (s.baseOffset() > lastBase) {
+        return s.baseOffset();
+      }
+    }
+    return target.activeSegment().baseOffset();
+  }
+
   private static Map<ByteBuffer, Long> latestOffsets(List<LogSegment> segments) {
     Map<ByteBuffer, Long> latest = new HashMap<>();
     for (LogSegment s : segments) {
@@ -127,8 +152,16 @@ public final class LogCompactor {
 
   private record Cleaned(long recordsRemoved, long bytes) {}
 
-  /** Writes {@code <base>.log.swap} for {@code segment}, or returns null if nothing would change. */
-  private Cleaned clean(Path dir, LogSegment segment, Map<ByteBuffer, Long> latest, long deleteHorizonMs) {
+  /**
+   * Writes {@code <base>.log.swap} for {@code segment}, or returns null if nothing would change. A
+   * batch left with no records is dropped, unless it is the last batch of a producer the log
+   * still knows ({@code producerLastBatches}: producer id to the last offset of its last batch):
+   * that one is kept as an empty batch, so the producer's sequence survives in the log and a log
+   * rebuilt from its batches still recognises the producer's next batch and retries (Kafka's
+   * cleaner keeps the same batches, for the same reason: KAFKA-5490).
+   */
+  private Cleaned clean(Path dir, LogSegment segment, Map<ByteBuffer, Long> latest, Map<Long, Long> producerLastBatches,
+      long deleteHorizonMs) {
     String stem = LogSegment.fileStem(segment.baseOffset()) + LogSegment.LOG_SUFFIX;
     Path cleanedFile = dir.resolve(stem + LogSegment.CLEANED_SUFFIX);
     Path swapFile = dir.resolve(stem + LogSegment.SWAP_SUFFIX);
@@ -148,7 +181,10 @@ public final class LogCompactor {
         removed += records.size() - kept.size();
         ByteBuffer bytesOut;
         if (kept.isEmpty() && !batch.isControl()) {
-          continue;
+          if (!isLastBatchOfKnownProducer(batch, producerLastBatches)) {
+            continue;
+          }
+          bytesOut = records.isEmpty() ? batch.buffer() : batch.emptyCopy();
         } else if (kept.size() == records.size() || batch.isControl()) {
           bytesOut = batch.buffer();
         } else {
@@ -175,6 +211,14 @@ public final class LogCompactor {
       throw new StorageIOException("committing compacted segment " + swapFile, e);
     }
     return new Cleaned(removed, bytes);
+  }
+
+  private static boolean isLastBatchOfKnownProducer(RecordBatch batch, Map<Long, Long> producerLastBatches) {
+    if (batch.producerId() == RecordBatch.NO_PRODUCER_ID || batch.baseSequence() == RecordBatch.NO_SEQUENCE) {
+      return false;
+    }
+    Long last = producerLastBatches.get(batch.producerId());
+    return last != null && last == batch.lastOffset();
   }
 
   private static boolean retain(Record r, Map<ByteBuffer, Long> latest, long deleteHorizonMs) {

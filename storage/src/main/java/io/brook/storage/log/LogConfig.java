@@ -27,7 +27,8 @@ public record LogConfig(
     long deleteRetentionMs,
     long flushMessages,
     long flushMs,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    long producerIdExpirationMs) {
 
   private static final long DAY_MS = 24L * 60 * 60 * 1000;
   private static final ConfigDef.Builder B = ConfigDef.builder();
@@ -66,6 +67,10 @@ public record LogConfig(
       B.define("max.message.bytes", Type.INT, 1024 * 1024 + RecordBatch.LOG_OVERHEAD, atLeast(RecordBatch.HEADER_SIZE),
           "Largest record batch (after compression) the log accepts.");
 
+  public static final Key<Long> PRODUCER_ID_EXPIRATION_MS =
+      B.define("producer.id.expiration.ms", Type.LONG, DAY_MS, atLeast(1),
+          "How long a partition remembers an idempotent producer after its last batch (by the broker's clock), so its retries are recognised as duplicates; then its state is dropped and compaction may remove its last batch.");
+
   /** Every log config key. */
   public static final ConfigDef DEFINITION = B.build();
 
@@ -93,6 +98,7 @@ public record LogConfig(
         v.get(DELETE_RETENTION_MS),
         v.get(FLUSH_MESSAGES),
         v.get(FLUSH_MS),
-        v.get(MAX_MESSAGE_BYTES));
+        v.get(MAX_MESSAGE_BYTES),
+        v.get(PRODUCER_ID_EXPIRATION_MS));
   }
 }

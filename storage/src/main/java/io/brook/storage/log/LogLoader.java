@@ -25,8 +25,12 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * The active segment is always validated, even after a clean shutdown: it is where a crash, a torn
- * write or a cut file lands, and its size is bounded by {@code segment.bytes}. Runs on the thread
- * opening the log, before the log is visible to anyone else.
+ * write or a cut file lands, and its size is bounded by {@code segment.bytes}. A segment that ends
+ * before the next one starts lost whole batches if, and only if, the gap lies in unflushed data
+ * ({@link #lostBatchesBefore}); the later segments are deleted then, since serving across the hole
+ * would silently skip offsets. Nothing here depends on the log's configuration: the loader must
+ * bring back the same log whatever config it is opened with. Runs on the thread opening the log,
+ * before the log is visible to anyone else.
  */
 final class LogLoader {
   private static final Logger log = LoggerFactory.getLogger(LogLoader.class);
@@ -78,9 +82,7 @@ final class LogLoader {
           break;
         }
         segments.put(base, segment);
-        // A recovered (unflushed) segment that ends before the next one starts lost whole batches
-        // in the crash: offsets are contiguous in a log that is never compacted.
-        boolean hole = !last && recover && !config.compact() && segment.nextOffset() != nextBase;
+        boolean hole = !last && lostBatchesBefore(segment.nextOffset(), nextBase, recoveryPoint);
         if (bytesCut > 0 || hole) {
           cut += bytesCut;
           if (bytesCut > 0) {
@@ -107,6 +109,31 @@ final class LogLoader {
     } catch (IOException e) {
       throw new StorageIOException("loading log " + dir, e);
     }
+  }
+
+  /**
+   * Whether a segment ending at {@code segmentEnd} (one past its last batch) followed by one
+   * starting at {@code nextBase} lost batches in a crash. A crash loses only what was never
+   * fsynced, which is data at or above the recovery point; everything below it was flushed and is
+   * intact. So a gap that starts below the recovery point is one the log made on purpose, and one
+   * at or above it is a loss:
+   *
+   * <ul>
+   *   <li>compaction removes whole batches, emptying the end of a segment or all of it, but the
+   *       compactor flushes the log before it cleans, so what it cleans lies below the recovery
+   *       point (LogCompactor);
+   *   <li>retention deletes a prefix of segments and truncation a suffix: neither leaves a gap
+   *       between the segments that remain;
+   *   <li>a roll starts the new segment at the log end offset even when the next batch starts
+   *       above it (a follower replicating a compacted log), so appends never open a gap either;
+   *       the one exception, a batch too far above for a segment based there, is flushed at once.
+   * </ul>
+   *
+   * This check depends on nothing in the log's configuration: a log opened with the wrong config
+   * (or whose {@code cleanup.policy} changed since it was compacted) loads the same.
+   */
+  static boolean lostBatchesBefore(long segmentEnd, long nextBase, long recoveryPoint) {
+    return segmentEnd < nextBase && segmentEnd >= recoveryPoint;
   }
 
   private static void deleteSegmentsFrom(Path dir, List<Long> bases) throws IOException {

@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import java.util.OptionalInt;
 import java.util.function.Consumer;
 
 /**
@@ -287,12 +288,12 @@ final class LogSegment {
   }
 
   /**
-   * The offset of the first record with timestamp {@code >= timestamp}, or -1 if the segment has
-   * none.
+   * The first record with timestamp {@code >= timestamp}: its timestamp, offset and its batch's
+   * leader epoch; null if the segment has none.
    */
-  long findOffsetByTimestamp(long timestamp) {
+  TimestampAndOffset findOffsetByTimestamp(long timestamp) {
     if (maxTimestamp < timestamp) {
-      return -1;
+      return null;
     }
     TimeIndex.Entry before = timeIndex.lookupBefore(timestamp);
     long from = before == null ? baseOffset : before.offset();
@@ -302,19 +303,32 @@ final class LogSegment {
       if (batch.maxTimestamp() >= timestamp) {
         for (var r : batch.records()) {
           if (r.timestamp() >= timestamp) {
-            return r.offset();
+            int epoch = batch.partitionLeaderEpoch();
+            return new TimestampAndOffset(r.timestamp(), r.offset(),
+                epoch == RecordBatch.NO_PARTITION_LEADER_EPOCH ? OptionalInt.empty() : OptionalInt.of(epoch));
           }
         }
       }
     }
-    return -1;
+    return null;
   }
 
   /** Calls {@code visitor} with the 61-byte header of every batch, in order (a reused buffer). */
   void forEachBatchHeader(Consumer<ByteBuffer> visitor) {
+    forEachBatchHeaderFrom(baseOffset, visitor);
+  }
+
+  /**
+   * Calls {@code visitor} with the header of every batch whose last offset is {@code >= offset},
+   * in order (a reused buffer); the offset index finds where to start.
+   */
+  void forEachBatchHeaderFrom(long offset, Consumer<ByteBuffer> visitor) {
     int limit = sizeBytes;
     ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
-    int pos = 0;
+    int pos = translateOffset(offset);
+    if (pos < 0) {
+      return;
+    }
     while (pos < limit) {
       readHeader(header, pos, limit);
       visitor.accept(header);

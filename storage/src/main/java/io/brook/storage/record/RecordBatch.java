@@ -222,6 +222,26 @@ public final class RecordBatch {
   }
 
   /** Rewrites the base offset in place (not covered by the CRC). */
+  /**
+   * A new batch holding this one's header with no records: the same base offset, offset span
+   * ({@code lastOffsetDelta}), leader epoch, timestamps, producer id, epoch and base sequence, and
+   * attributes except the codec (none: there is nothing to compress), with {@code recordCount} 0
+   * and a fresh CRC. What log compaction keeps of a producer's last batch when all its records are
+   * obsolete, so the producer's sequence survives (Kafka's {@code
+   * DefaultRecordBatch.writeEmptyHeader}, used by its cleaner for the same purpose).
+   */
+  public ByteBuffer emptyCopy() {
+    ByteBuffer out = ByteBuffer.allocate(HEADER_SIZE);
+    out.put(buf.slice(0, HEADER_SIZE)).flip();
+    out.putInt(LENGTH_OFFSET, HEADER_SIZE - LOG_OVERHEAD);
+    out.putShort(ATTRIBUTES_OFFSET, (short) (attributes() & ~COMPRESSION_MASK));
+    out.putInt(RECORD_COUNT_OFFSET, 0);
+    CRC32C crc = new CRC32C();
+    crc.update(out.slice(ATTRIBUTES_OFFSET, HEADER_SIZE - ATTRIBUTES_OFFSET));
+    out.putInt(CRC_OFFSET, (int) crc.getValue());
+    return out;
+  }
+
   public void setBaseOffset(long baseOffset) {
     buf.putLong(BASE_OFFSET_OFFSET, baseOffset);
   }

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -277,6 +278,130 @@ class LogTest {
     opened.add(reopened);
     assertThat(reopened.logEndOffset()).isEqualTo(21);
     assertThat(values(readAll(reopened, 18, Long.MAX_VALUE))).containsExactly("a9", "b9", "x");
+  }
+
+  /**
+   * Issue 8 §5: ListOffsets by time answered the asked time instead of the found record's. The
+   * log's lookup returns the record's own timestamp, its offset and its batch's leader epoch
+   * (Kafka's fetchOffsetByTimestamp, KIP-79); nothing at or after the time gives empty.
+   */
+  @Test
+  void fetchOffsetByTimestampAnswersTheFoundRecordsTimestampAndOffset() {
+    Log log = open(Map.of("segment.bytes", "200"));
+    log.appendAsLeader(new RecordBatchBuilder().append(2, null, bytes("a")).append(4, null, bytes("b")).build(), 3);
+    log.appendAsLeader(new RecordBatchBuilder().append(6, null, bytes("c")).build(), 5);
+    log.appendAsLeader(new RecordBatchBuilder().append(8, null, bytes("d")).build(), 5);
+    assertThat(log.fetchOffsetByTimestamp(3)).hasValue(new TimestampAndOffset(4, 1, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(2)).hasValue(new TimestampAndOffset(2, 0, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(Long.MIN_VALUE)).hasValue(new TimestampAndOffset(2, 0, OptionalInt.of(3)));
+    assertThat(log.fetchOffsetByTimestamp(5)).hasValue(new TimestampAndOffset(6, 2, OptionalInt.of(5)));
+    assertThat(log.fetchOffsetByTimestamp(8)).hasValue(new TimestampAndOffset(8, 3, OptionalInt.of(5)));
+    assertThat(log.fetchOffsetByTimestamp(9)).as("every record is older").isEmpty();
+    assertThat(log.offsetForTimestamp(3)).hasValue(1);
+    assertThat(log.offsetForTimestamp(9)).isEmpty();
+
+    // A batch without a leader epoch (a follower's copy of one written before epochs) has none.
+    Log follower = Log.open(dir.resolve("f-0"), LogConfig.DEFAULT, time);
+    opened.add(follower);
+    follower.appendAsFollower(new RecordBatchBuilder().append(10, null, bytes("e")).build());
+    assertThat(follower.fetchOffsetByTimestamp(10)).hasValue(new TimestampAndOffset(10, 0, OptionalInt.empty()));
+    Log empty = Log.open(dir.resolve("empty-0"), LogConfig.DEFAULT, time);
+    opened.add(empty);
+    assertThat(empty.fetchOffsetByTimestamp(0)).isEmpty();
+  }
+
+  /**
+   * A follower replicating a compacted leader log gets batches that start above its log end
+   * offset. When such a batch rolls the segment, the new segment starts at the log end offset, not
+   * at the batch: segments stay contiguous, so a crash before any flush must not take the gap for
+   * lost batches and delete the segments after it (whatever the config: this replica may not know
+   * its topic is compacted yet).
+   */
+  @Test
+  void followerRollsAtItsLogEndOffsetSoReplicatedGapsSurviveACrash() {
+    Path d = dir.resolve("follower-0");
+    Log follower = Log.open(d, LogConfig.from(Map.of("segment.bytes", "100")), time);
+    List<Long> bases = new ArrayList<>();
+    long base = 0;
+    for (int i = 0; i < 12; i++) {
+      follower.appendAsFollower(new RecordBatchBuilder().baseOffset(base).partitionLeaderEpoch(1)
+          .append(1, bytes("k" + i), bytes("v" + i)).append(2, bytes("k" + i), bytes("w" + i)).build());
+      bases.add(base);
+      base += 2 + 3; // the leader's compaction removed three offsets after each batch
+    }
+    long leo = follower.logEndOffset();
+    assertThat(leo).isEqualTo(bases.get(11) + 2);
+    List<Long> segmentBases = follower.segmentBaseOffsets();
+    assertThat(segmentBases).as("one batch per segment").hasSize(12);
+    for (int i = 1; i < segmentBases.size(); i++) {
+      assertThat(segmentBases.get(i)).as("segment %d starts where the previous one's last batch ends", i)
+          .isEqualTo(bases.get(i - 1) + 2);
+    }
+    assertThat(follower.recoveryPoint()).isZero();
+    Path image = dir.resolve("image-0");
+    CompactedLogRestartTest.copyDirectory(d, image);
+    follower.close();
+
+    Log reopened = Log.open(image, LogConfig.DEFAULT, time);
+    opened.add(reopened);
+    assertThat(reopened.logEndOffset()).isEqualTo(leo);
+    assertThat(readAll(reopened)).extracting(Record::offset).hasSize(24).startsWith(0L, 1L, 5L, 6L);
+  }
+
+  /**
+   * {@code max.message.bytes} limits what producers may append. A follower takes what its leader
+   * accepted (the limit may have been lowered since, or this replica may not know the topic's
+   * config yet), as Kafka's replication appends do: refusing it would stop replication for good.
+   */
+  @Test
+  void followerAppendsIgnoreMaxMessageBytes() {
+    Log log = open(Map.of("max.message.bytes", "100"));
+    ByteBuffer big = new RecordBatchBuilder().append(1, null, new byte[500]).build();
+    assertThatThrownBy(() -> log.appendAsLeader(big.duplicate(), 0)).isInstanceOf(RecordTooLargeException.class);
+    assertThat(log.appendAsFollower(big.duplicate()).lastOffset()).isZero();
+    assertThat(log.logEndOffset()).isEqualTo(1);
+  }
+
+  /**
+   * With {@code flush.messages}, the append path flushes; a concurrent flush (the flush.ms duty,
+   * the compactor, close) must not deadlock with it. The append used to flush while holding the
+   * log's lock, taking the flush lock second, while a flush takes them in the other order.
+   */
+  @Test
+  void flushOnAppendDoesNotDeadlockWithAConcurrentFlush() throws Exception {
+    // Not closed after a failure: closing a deadlocked log would hang the test too.
+    Log log = Log.open(dir.resolve("flush-0"), LogConfig.from(Map.of("flush.messages", "1")), time);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3, r -> {
+      Thread t = new Thread(r);
+      t.setDaemon(true); // a deadlocked thread must not keep the test JVM alive
+      return t;
+    });
+    java.util.concurrent.atomic.AtomicBoolean appending = new java.util.concurrent.atomic.AtomicBoolean(true);
+    try {
+      List<java.util.concurrent.Future<?>> appenders = new ArrayList<>();
+      for (int t = 0; t < 2; t++) {
+        appenders.add(pool.submit(() -> {
+          for (int i = 0; i < 300; i++) {
+            log.appendAsLeader(batch(1, "v" + i), 0);
+          }
+        }));
+      }
+      java.util.concurrent.Future<?> flusher = pool.submit(() -> {
+        while (appending.get()) {
+          log.flush();
+        }
+      });
+      for (java.util.concurrent.Future<?> f : appenders) {
+        f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      appending.set(false);
+      flusher.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(log.logEndOffset()).isEqualTo(600);
+    assertThat(log.recoveryPoint()).isEqualTo(600);
+    log.close();
   }
 
   @Test
