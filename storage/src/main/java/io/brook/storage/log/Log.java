@@ -581,7 +581,15 @@ public final class Log implements AutoCloseable {
 
   /** Persists the high watermark (atomically; called periodically and on close). */
   public void checkpointHighWatermark() {
-    highWatermarkFile.write(List.of(Long.toString(highWatermark)));
+    // Under the lock and only while open: a checkpoint racing with delete() would write into a
+    // directory being removed (NoSuchFileException on the .tmp, or a directory that cannot be
+    // removed because the checkpoint reappeared in it).
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      highWatermarkFile.write(List.of(Long.toString(highWatermark)));
+    }
   }
 
   // ---------------------------------------------------------------- truncation
@@ -745,7 +753,7 @@ public final class Log implements AutoCloseable {
         }
       }
       synchronized (lock) {
-        if (target > recoveryPoint && target <= logEndOffset) {
+        if (!closed && target > recoveryPoint && target <= logEndOffset) {
           recoveryPoint = target;
           recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
         }

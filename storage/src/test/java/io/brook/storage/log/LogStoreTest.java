@@ -132,4 +132,25 @@ class LogStoreTest {
       assertThat(readAll(log)).isEmpty();
     }
   }
+
+  /**
+   * Issue 8 §6: deleting a log raced the background checkpoint writers (a high-watermark
+   * checkpoint written into a directory being removed: NoSuchFileException on its .tmp, or a
+   * directory that would not go), and the failure escaped from delete. With the duties running
+   * every millisecond, create-append-delete cycles must never fail and leave nothing behind.
+   */
+  @Test
+  void deletingALogNeverRacesTheBackgroundCheckpoints() {
+    TopicPartition tp = new TopicPartition("racy", 0);
+    try (LogStore store = LogStore.open(dataDir, Time.SYSTEM)) {
+      store.startBackgroundDuties(new LogStore.Intervals(1, 1, 1, 1));
+      for (int i = 0; i < 300; i++) {
+        Log log = store.getOrCreate(tp, LogConfig.DEFAULT);
+        log.appendAsLeader(batch(1, "v" + i), 0);
+        log.updateHighWatermark(log.logEndOffset());
+        assertThat(store.delete(tp)).isTrue();
+        assertThat(dataDir.resolve("racy-0")).as("cycle %d", i).doesNotExist();
+      }
+    }
+  }
 }
