@@ -32,7 +32,8 @@ import org.xerial.snappy.Snappy;
  *       #SNAPPY_MAX_EXPANSION} times) and against the caller's budget before anything is
  *       allocated. A section without the magic is one raw snappy block (what librdkafka writes).
  *   <li>lz4 (frame format) and zstd go through their libraries, which refuse truncated and
- *       trailing data; bytes left unread at the end are refused here as well.
+ *       trailing data; bytes left unread at the end are refused here as well. A zstd frame may
+ *       not ask for a window above 2^{@value #ZSTD_MAX_WINDOW_LOG} bytes.
  * </ul>
  *
  * <p>Failures are {@link IOException}s or whatever the codec library throws, of any type (callers
@@ -42,6 +43,15 @@ import org.xerial.snappy.Snappy;
  * <p>Not thread-safe. Close it to free the native state of the zstd and gzip decoders.
  */
 abstract class DecompressingInput extends InputStream {
+  /**
+   * The largest zstd window a frame may ask for, as a power of two (16 MiB). The decoder allocates
+   * the window a frame declares, natively, before reading any data: zstd's own default limit (2^27,
+   * 128 MiB) would let a 20-byte batch take 128 MiB of memory per request. Encoders stay within it at
+   * every level below 20 (level 3, Kafka's and Brook's default, uses 2^21); the "ultra" levels 20-22
+   * can exceed it and are refused.
+   */
+  static final int ZSTD_MAX_WINDOW_LOG = 24;
+
   /** A raw snappy block never expands more than this many times (a 3-byte copy yields 64 bytes). */
   static final int SNAPPY_MAX_EXPANSION = 32;
 
@@ -56,7 +66,8 @@ abstract class DecompressingInput extends InputStream {
       case GZIP -> new Gzip(in);
       case SNAPPY -> new SnappyFrames(in, maxOutputBytes);
       case LZ4 -> new Library(in, codec, LZ4FrameInputStream::new);
-      case ZSTD -> new Library(in, codec, s -> new ZstdInputStreamNoFinalizer(s, RecyclingBufferPool.INSTANCE));
+      case ZSTD -> new Library(in, codec,
+          s -> new ZstdInputStreamNoFinalizer(s, RecyclingBufferPool.INSTANCE).setLongMax(ZSTD_MAX_WINDOW_LOG));
       case NONE -> throw new IllegalArgumentException("records without a codec need no decompression");
     };
   }

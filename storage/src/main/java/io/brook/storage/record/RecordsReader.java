@@ -202,15 +202,22 @@ final class RecordsReader implements AutoCloseable {
     }
   }
 
-  /** Reads {@code n} bytes, which {@link #readFieldLength} has already bounded by the record. */
+  /**
+   * Reads {@code n} bytes, which {@link #readFieldLength} has already bounded by the record. In a
+   * compressed section, where the bytes behind a length are not known to exist yet, the array grows
+   * with the bytes actually read, so a record that lies about its length costs no more than it holds.
+   */
   byte[] readBytes(int n, String field) {
-    byte[] out = new byte[n];
+    byte[] out = new byte[source == null ? n : Math.min(n, CHUNK_BYTES * 4)];
     int done = 0;
     while (done < n) {
       if (bufPos == bufLen && !refill()) {
         throw sectionEnds(field);
       }
-      int step = Math.min(n - done, bufLen - bufPos);
+      if (done == out.length) {
+        out = java.util.Arrays.copyOf(out, (int) Math.min(n, 2L * out.length));
+      }
+      int step = Math.min(out.length - done, bufLen - bufPos);
       System.arraycopy(buf, bufPos, out, done, step);
       bufPos += step;
       done += step;

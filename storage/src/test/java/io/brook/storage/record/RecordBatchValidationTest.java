@@ -170,6 +170,50 @@ class RecordBatchValidationTest {
     batch.validateRecords(true, false);
   }
 
+  /** One zstd frame holding {@code data} as a raw block, declaring a window of 2^windowLog bytes. */
+  private static byte[] zstdFrame(byte[] data, int windowLog) {
+    ByteBuffer f = ByteBuffer.allocate(9 + data.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    f.putInt(0xFD2FB528); // magic
+    f.put((byte) 0); // frame header: no content size, not single-segment, no checksum, no dictionary
+    f.put((byte) ((windowLog - 10) << 3)); // window descriptor: exponent, mantissa 0
+    int blockHeader = (data.length << 3) | 1; // raw block, the last one
+    f.put((byte) blockHeader).put((byte) (blockHeader >> 8)).put((byte) (blockHeader >> 16));
+    return f.put(data).array();
+  }
+
+  @Test
+  void aZstdFrameAskingForAHugeWindowIsRefusedBeforeTheDecoderAllocatesIt() {
+    ByteBuffer template = oneRecord(CompressionType.ZSTD);
+    byte[] plain = section(oneRecord(CompressionType.NONE));
+    RecordBatch small = valid(withSection(template, zstdFrame(plain, 24)));
+    small.validateRecords(true, false);
+    assertThat(small.records()).hasSize(1);
+    // 2^27 is zstd's own default limit: 128 MiB of native memory for a 70-byte batch.
+    RecordBatch huge = valid(withSection(template, zstdFrame(plain, 27)));
+    assertThatThrownBy(() -> huge.validateRecords(true, false))
+        .isInstanceOf(CorruptRecordException.class).hasMessageContaining("zstd");
+  }
+
+  @Test
+  void aCompressedRecordLyingAboutItsKeyLengthCostsWhatItHolds() {
+    // record length 2^30, key length 2^30 - 10, then 20 bytes: decoding must not allocate 1 GiB.
+    ByteArrayWriter w = new ByteArrayWriter(64);
+    Varint.write(1 << 30, w);
+    w.writeByte(0);
+    Varint.write(0L, w);
+    Varint.write(0, w);
+    Varint.write((1 << 30) - 10, w);
+    w.write(new byte[20], 0, 20);
+    byte[] gz = BatchMutator.compress(CompressionType.GZIP, Arrays.copyOf(w.array(), w.size()));
+    RecordBatch batch = valid(withSection(oneRecord(CompressionType.GZIP), gz));
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    assertThatThrownBy(batch::records).isInstanceOf(CorruptRecordException.class).hasMessageContaining("ends inside");
+    assertThat(threads.getCurrentThreadAllocatedBytes() - before).isLessThan(1024 * 1024);
+    assertThatThrownBy(() -> batch.validateRecords(true, false)).isInstanceOf(InvalidRecordException.class)
+        .hasMessageContaining("inflates beyond");
+  }
+
   private static ByteBuffer withHeader(ByteBuffer batch, java.util.function.Consumer<ByteBuffer> edit) {
     ByteBuffer b = ByteBuffer.allocate(batch.remaining());
     b.put(batch.duplicate()).flip();
