@@ -6,6 +6,7 @@ import io.brook.broker.api.AdminGrpcService;
 import io.brook.broker.api.BoundedAnswers;
 import io.brook.broker.api.BrokerGrpcService;
 import io.brook.broker.api.MalformedRequests;
+import io.brook.broker.api.UnknownMethods;
 import io.brook.broker.config.NodeConfig;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.broker.replication.IsrManager;
@@ -102,7 +103,8 @@ public final class BrookNode implements AutoCloseable {
         .permitKeepAliveTime(1, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         // No answer larger than a client reads, no status larger than HTTP/2 trailers carry.
-        .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES));
+        .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES))
+        .fallbackHandlerRegistry(new UnknownMethods());
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();

@@ -62,6 +62,7 @@ public final class MalformedRequests {
     return refused.get();
   }
 
+  /** {@code service}'s definition with every method guarded; see {@link #guard(ServerServiceDefinition)}. */
   public ServerServiceDefinition guard(BindableService service) {
     return guard(service.bindService());
   }
@@ -182,7 +183,9 @@ public final class MalformedRequests {
     private void run(Runnable callback) {
       try {
         callback.run();
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (RuntimeException | Error e) {
         log.error("unexpected failure serving {}", method.getFullMethodName(), e);
         if (!closed) {
           closed = true;
