@@ -156,6 +156,15 @@ class RequestRefusalTest {
     assertThat(produce(plain("after garbage"))).isPositive();
   }
 
+  @Test
+  void aMethodThatDoesNotExistAnswersUnimplementedWithADetail() {
+    for (String method : List.of("brook.v1.BrokerService/NoSuchMethod", "brook.v9.Nothing/Produce")) {
+      ErrorDetail d = assertRefused(() -> rawCall(method, new byte[] {1, 2, 3}), Status.Code.UNIMPLEMENTED,
+          ErrorCode.INVALID_REQUEST, "this node has no method '" + method + "'");
+      assertThat(d.getRetriable()).isFalse();
+    }
+  }
+
   // ------------------------------------------------------------------ answers that would not fit
 
   @Test
