@@ -3,7 +3,10 @@ package io.brook.broker;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.brook.broker.api.AdminGrpcService;
+import io.brook.broker.api.BoundedAnswers;
 import io.brook.broker.api.BrokerGrpcService;
+import io.brook.broker.api.MalformedRequests;
+import io.brook.broker.api.UnknownMethods;
 import io.brook.broker.config.NodeConfig;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.broker.replication.IsrManager;
@@ -47,6 +50,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BrookNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BrookNode.class);
+  /** The largest gRPC message a node reads or sends (Brook's clients accept as much). */
+  public static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
   private final NodeConfig config;
   private final ScheduledExecutorService timer;
@@ -61,6 +66,7 @@ public final class BrookNode implements AutoCloseable {
   private HttpServer http;
   private HealthStatusManager health;
   private volatile boolean closed;
+  private final MalformedRequests malformedRequests = new MalformedRequests(10, TimeUnit.SECONDS);
 
   private BrookNode(NodeConfig config) {
     this.config = config;
@@ -91,14 +97,20 @@ public final class BrookNode implements AutoCloseable {
     }
     NettyServerBuilder server = NettyServerBuilder
         .forAddress(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), config.get(NodeConfig.GRPC_PORT)))
-        .maxInboundMessageSize(64 * 1024 * 1024)
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         // Peers ping every couple of seconds to notice a frozen or cut-off node quickly.
         .permitKeepAliveTime(1, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(true);
+        .permitKeepAliveWithoutCalls(true)
+        // No answer larger than a client reads, no status larger than HTTP/2 trailers carry.
+        .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES))
+        .fallbackHandlerRegistry(new UnknownMethods());
+    // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
+    // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
-    server.addService(health.getHealthService()).addService(ProtoReflectionServiceV1.newInstance());
+    server.addService(malformedRequests.guard(health.getHealthService()))
+        .addService(malformedRequests.guard(ProtoReflectionServiceV1.newInstance()));
     if (quorum != null) {
-      server.addService(quorum.grpcService());
+      server.addService(malformedRequests.guard(quorum.grpcService()));
     }
     if (config.isBroker()) {
       // Logs load lazily, each with its topic's config, as the metadata assigns them (PartitionHost).
@@ -117,10 +129,10 @@ public final class BrookNode implements AutoCloseable {
       isr = new IsrManager(host, metadata, config.get(NodeConfig.REPLICA_LAG_TIME_MAX_MS), timer);
       metadata.addImageListener(host::onImage);
       host.onImage(metadata.image());
-      server.addService(new BrokerGrpcService(host, "", metadata));
-      server.addService(new ReplicationGrpcService(host, isr));
-      server.addService(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
-          config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR)));
+      server.addService(malformedRequests.guard(new BrokerGrpcService(host, "", metadata)));
+      server.addService(malformedRequests.guard(new ReplicationGrpcService(host, isr)));
+      server.addService(malformedRequests.guard(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
+          config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR))));
     }
     grpc = server.build().start();
     if (metadata != null) {

@@ -32,7 +32,15 @@ public record TopicPartition(String topic, int partition) {
       return "topic name cannot be '.' or '..'";
     }
     if (!LEGAL.matcher(topic).matches()) {
-      return "topic name '" + topic + "' has characters outside [a-zA-Z0-9._-]";
+      // Name the first bad character, not the whole name: an error repeats little of a request.
+      int i = 0;
+      while (LEGAL.matcher(topic.substring(i, i + 1)).matches()) {
+        i++;
+      }
+      int cp = topic.codePointAt(i);
+      String shown = cp < 0x20 || cp == 0x7F ? String.format("\\x%02x", cp) : new String(Character.toChars(cp));
+      return "topic name has character '" + shown + "' (U+" + String.format("%04X", cp) + ") at index " + i
+          + ", outside [a-zA-Z0-9._-]";
     }
     return null;
   }

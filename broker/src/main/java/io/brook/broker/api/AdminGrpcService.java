@@ -77,13 +77,21 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     out.onCompleted();
   }
 
+  /**
+   * Refuses a name no topic can have (Kafka's rule: 1 to 249 of {@code [a-zA-Z0-9._-]}) with
+   * INVALID_REQUEST before anything looks it up, forwards it or repeats it in an answer.
+   */
+  private static void requireLegalTopicName(String name) {
+    String problem = TopicPartition.topicNameProblem(name);
+    if (problem != null) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, problem);
+    }
+  }
+
   @Override
   public void createTopic(CreateTopicRequest req, StreamObserver<CreateTopicResponse> out) {
     answer(out, () -> {
-      String problem = TopicPartition.topicNameProblem(req.getName());
-      if (problem != null) {
-        throw new BrookException(ErrorCode.INVALID_REQUEST, problem);
-      }
+      requireLegalTopicName(req.getName());
       int partitions = req.getPartitions() > 0 ? req.getPartitions() : defaultPartitions;
       int rf = req.getReplicationFactor() > 0 ? req.getReplicationFactor() : defaultReplicationFactor;
       if (req.getPartitions() < 0) {
@@ -108,6 +116,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void deleteTopic(DeleteTopicRequest req, StreamObserver<DeleteTopicResponse> out) {
     answer(out, () -> {
+      requireLegalTopicName(req.getName());
       metadata.deleteTopics(DeleteTopicsRequest.newBuilder().addNames(req.getName()).build());
       awaitLocal(img -> img.topicByName(req.getName()).isEmpty());
       return DeleteTopicResponse.getDefaultInstance();
@@ -135,6 +144,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   public void describeTopic(DescribeTopicRequest req, StreamObserver<DescribeTopicResponse> out) {
     answer(out, () -> {
       requireFreshImage();
+      requireLegalTopicName(req.getName());
       TopicImage t = host.image().topicByName(req.getName()).orElseThrow(() ->
           new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
       return DescribeTopicResponse.newBuilder().setTopic(MetadataViews.topic(t))
@@ -145,6 +155,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void createPartitions(CreatePartitionsRequest req, StreamObserver<CreatePartitionsResponse> out) {
     answer(out, () -> {
+      requireLegalTopicName(req.getName());
       metadata.createPartitions(req.getName(), req.getTotalPartitions());
       TopicImage t = awaitLocal(img -> img.topicByName(req.getName())
           .map(x -> x.partitions().size() >= req.getTotalPartitions()).orElse(false))
@@ -156,6 +167,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void alterTopicConfig(AlterTopicConfigRequest req, StreamObserver<AlterTopicConfigResponse> out) {
     answer(out, () -> {
+      requireLegalTopicName(req.getName());
       TopicImage before = host.image().topicByName(req.getName()).orElseThrow(() ->
           new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + req.getName() + "' does not exist"));
       Map<String, String> after = new HashMap<>(before.configs());

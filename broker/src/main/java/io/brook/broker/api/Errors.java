@@ -15,7 +15,12 @@ import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Maps what the storage engine and the metadata layer throw to Brook's wire error codes. */
+/**
+ * Maps what the storage engine and the metadata layer throw to Brook's wire error codes: a batch
+ * whose bytes are not what they claim is CORRUPT_RECORD (Kafka's CORRUPT_MESSAGE), one that parses
+ * but may not be written is INVALID_RECORD, an unexpected failure is UNKNOWN_SERVER_ERROR and
+ * logged. Messages are bounded when the result is sent ({@link BrookException#toDetail()}).
+ */
 final class Errors {
   private static final Logger log = LoggerFactory.getLogger(Errors.class);
 
@@ -36,7 +41,7 @@ final class Errors {
       return new BrookException(ErrorCode.RECORD_TOO_LARGE, c.getMessage());
     }
     if (c instanceof InvalidRecordException) {
-      return new BrookException(ErrorCode.INVALID_REQUEST, c.getMessage());
+      return new BrookException(ErrorCode.INVALID_RECORD, c.getMessage());
     }
     if (c instanceof OffsetOutOfRangeException) {
       return new BrookException(ErrorCode.OFFSET_OUT_OF_RANGE, c.getMessage());

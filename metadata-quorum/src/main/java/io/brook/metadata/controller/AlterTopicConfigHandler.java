@@ -33,6 +33,7 @@ import java.util.TreeSet;
 final class AlterTopicConfigHandler {
     ControllerResult<AlterTopicConfigResponse> handle(MetadataImage image, AlterTopicConfigRequest req) {
         String name = req.getName();
+        CreateTopicsHandler.refuseOverlongName(name);
         TopicImage topic = image.topicByName(name).orElseThrow(() ->
                 new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic " + name + " does not exist"));
         if (req.getSetCount() == 0 && req.getDeleteCount() == 0) {

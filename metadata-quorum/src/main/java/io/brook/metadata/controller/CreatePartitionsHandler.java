@@ -41,6 +41,7 @@ final class CreatePartitionsHandler {
 
     ControllerResult<CreatePartitionsResponse> handle(MetadataImage image, CreatePartitionsRequest req) {
         String name = req.getName();
+        CreateTopicsHandler.refuseOverlongName(name);
         TopicImage topic = image.topicByName(name).orElseThrow(() ->
                 new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic " + name + " does not exist"));
         int current = topic.partitions().size();

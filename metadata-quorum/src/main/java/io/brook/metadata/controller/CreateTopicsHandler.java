@@ -3,6 +3,7 @@ package io.brook.metadata.controller;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import io.brook.proto.errors.WireErrors;
 import io.brook.proto.metadata.v1.CreatableTopic;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
@@ -32,6 +33,7 @@ import java.util.regex.Pattern;
 final class CreateTopicsHandler {
     /** Kafka's rule, so names that work there work here. */
     private static final Pattern LEGAL_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    static final int MAX_NAME_LENGTH = 249;
     static final int MAX_PARTITIONS_PER_TOPIC = 100_000;
 
     private final ReplicaPlacer placer;
@@ -76,12 +78,29 @@ final class CreateTopicsHandler {
         return ControllerResult.of(req.getValidateOnly() ? List.of() : records, resp.build());
     }
 
+    /**
+     * Refuses a name longer than any topic's (INVALID_REQUEST, repeating at most the start of it),
+     * for requests about existing topics: other names no topic has are simply unknown
+     * (UNKNOWN_TOPIC_OR_PARTITION, as in Kafka), and their messages stay short.
+     */
+    static void refuseOverlongName(String name) {
+        if (name.length() > MAX_NAME_LENGTH) {
+            throw ControllerErrors.invalid("topic name of " + name.length() + " characters is longer than "
+                    + MAX_NAME_LENGTH + ": " + WireErrors.echo(name));
+        }
+    }
+
+    /** Refuses a name no topic can have (INVALID_REQUEST, repeating at most the start of it). */
+    static void validateName(String name) {
+        if (!LEGAL_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
+            throw ControllerErrors.invalid("illegal topic name " + WireErrors.echo(name)
+                    + ": use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
+        }
+    }
+
     private static void validate(MetadataImage image, CreatableTopic t, int unfencedBrokers) {
         String name = t.getName();
-        if (!LEGAL_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {
-            throw ControllerErrors.invalid("illegal topic name '" + name
-                    + "': use 1 to 249 of [a-zA-Z0-9._-], not '.' or '..'");
-        }
+        validateName(name);
         if (image.topicByName(name).isPresent()) {
             throw new BrookException(ErrorCode.TOPIC_ALREADY_EXISTS, "topic " + name + " already exists");
         }

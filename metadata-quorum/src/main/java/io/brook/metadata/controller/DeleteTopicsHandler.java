@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * DeleteTopics: every named topic must exist (else UNKNOWN_TOPIC_OR_PARTITION and nothing is
- * deleted); one RemoveTopic record each, in one entry. Brokers delete the partition data when
+ * DeleteTopics: every named topic must exist (else UNKNOWN_TOPIC_OR_PARTITION, or INVALID_REQUEST for a
+ * name longer than any topic's, and nothing is deleted); one RemoveTopic record each, in one entry. Brokers delete the partition data when
  * they see the record. Threading: controller thread only.
  */
 final class DeleteTopicsHandler {
@@ -28,6 +28,7 @@ final class DeleteTopicsHandler {
         List<MetadataRecord> records = new ArrayList<>();
         DeleteTopicsResponse.Builder resp = DeleteTopicsResponse.newBuilder();
         for (String name : req.getNamesList()) {
+            CreateTopicsHandler.refuseOverlongName(name);
             if (!seen.add(name)) {
                 throw ControllerErrors.invalid("topic " + name + " appears twice in the request");
             }

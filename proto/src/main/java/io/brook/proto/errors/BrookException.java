@@ -49,14 +49,15 @@ public class BrookException extends RuntimeException {
     return leaderHint;
   }
 
+  /** This failure as the detail sent on the wire, its message and hint bounded ({@link WireErrors#bounded}). */
   public ErrorDetail toDetail() {
-    return ErrorDetail.newBuilder()
+    return WireErrors.bounded(ErrorDetail.newBuilder()
         .setCode(code)
         .setMessage(String.valueOf(getMessage()))
         .setRetriable(retriable())
         .setLeaderId(leaderId)
         .setLeaderHint(leaderHint)
-        .build();
+        .build());
   }
 
   @Override

@@ -20,9 +20,109 @@ import java.util.concurrent.ExecutionException;
  * without a detail (transport failure, a peer that is not Brook): UNAVAILABLE gives
  * LEADER_NOT_AVAILABLE (retriable), DEADLINE_EXCEEDED and CANCELLED give REQUEST_TIMED_OUT,
  * anything else UNKNOWN_SERVER_ERROR.
+ *
+ * <p>Size: a status travels in HTTP/2 trailers, which a gRPC client accepts up to 8 KiB (grpc-java's
+ * default {@code maxInboundMetadataSize}); a larger one fails the call with a transport error
+ * instead of the answer. So every detail is {@link #bounded} ({@value #MAX_MESSAGE_BYTES} UTF-8 bytes
+ * of message, {@value #MAX_LEADER_HINT_BYTES} of leader hint) before it is sent, and messages
+ * repeat request fields through {@link #echo}, which cuts them to {@value #MAX_ECHO_CHARS}
+ * characters. The message appears twice in a status (description and detail), percent-encoded in
+ * one and base64 in the other, which stays under 6 KiB at these bounds.
  */
 public final class WireErrors {
+  /** Most UTF-8 bytes of an {@link ErrorDetail}'s message and of a status description. */
+  public static final int MAX_MESSAGE_BYTES = 1000;
+  /** Most UTF-8 bytes of an {@link ErrorDetail}'s leader hint (a host:port). */
+  public static final int MAX_LEADER_HINT_BYTES = 255;
+  /** Most characters of a request field repeated in an error message. */
+  public static final int MAX_ECHO_CHARS = 64;
+
   private WireErrors() {}
+
+  /**
+   * A request field for an error message: quoted, control characters escaped, cut to {@value
+   * #MAX_ECHO_CHARS} characters with its full length named, so a message never grows with the
+   * request. {@code echo("a\nb")} is {@code 'a\x0ab'}; a 2,714-character name becomes its first 64
+   * characters, then {@code ... (2714 characters)}.
+   */
+  public static String echo(String requestField) {
+    if (requestField == null) {
+      return "null";
+    }
+    int n = Math.min(requestField.length(), MAX_ECHO_CHARS);
+    if (n < requestField.length() && Character.isHighSurrogate(requestField.charAt(n - 1))) {
+      n--; // do not split a surrogate pair
+    }
+    StringBuilder b = new StringBuilder(n + 32).append('\'');
+    for (int i = 0; i < n; i++) {
+      char c = requestField.charAt(i);
+      if (c < 0x20 || c == 0x7F) {
+        b.append(String.format("\\x%02x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    b.append('\'');
+    if (n < requestField.length()) {
+      b.append("... (").append(requestField.length()).append(" characters)");
+    }
+    return b.toString();
+  }
+
+  /**
+   * {@code s} cut to at most {@code maxUtf8Bytes} bytes of UTF-8 (at a character boundary), ending
+   * with a note of how long it was when cut; {@code s} itself when it fits.
+   */
+  public static String truncate(String s, int maxUtf8Bytes) {
+    if (s == null || (long) s.length() * 3 <= maxUtf8Bytes || utf8Length(s) <= maxUtf8Bytes) {
+      return s;
+    }
+    String note = "... [cut, " + s.length() + " characters in all]";
+    if (note.length() > maxUtf8Bytes / 2) {
+      note = "";
+    }
+    int budget = maxUtf8Bytes - note.length();
+    int bytes = 0;
+    int i = 0;
+    while (i < s.length()) {
+      int cp = s.codePointAt(i);
+      int size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + size > budget) {
+        break;
+      }
+      bytes += size;
+      i += Character.charCount(cp);
+    }
+    return s.substring(0, i) + note;
+  }
+
+  private static long utf8Length(String s) {
+    long bytes = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        bytes++;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
+  }
+
+  /** {@code detail} with its message and leader hint within the bounds above (itself if they are). */
+  public static ErrorDetail bounded(ErrorDetail detail) {
+    String message = truncate(detail.getMessage(), MAX_MESSAGE_BYTES);
+    String hint = truncate(detail.getLeaderHint(), MAX_LEADER_HINT_BYTES);
+    if (message.equals(detail.getMessage()) && hint.equals(detail.getLeaderHint())) {
+      return detail;
+    }
+    return detail.toBuilder().setMessage(message).setLeaderHint(hint).build();
+  }
 
   /** Codes 20..39 describe cluster state that changes (leaders, epochs, timeouts): retry after a refresh. */
   public static boolean retriable(ErrorCode code) {
@@ -32,7 +132,7 @@ public final class WireErrors {
 
   public static Status.Code grpcCode(ErrorCode code) {
     return switch (code) {
-      case INVALID_REQUEST, CORRUPT_RECORD, RECORD_TOO_LARGE, INVALID_CONFIG, INVALID_PARTITIONS,
+      case INVALID_REQUEST, CORRUPT_RECORD, INVALID_RECORD, RECORD_TOO_LARGE, INVALID_CONFIG, INVALID_PARTITIONS,
           INVALID_REPLICATION_FACTOR -> Status.Code.INVALID_ARGUMENT;
       case PRODUCER_FENCED -> Status.Code.FAILED_PRECONDITION;
       case OUT_OF_ORDER_SEQUENCE -> Status.Code.ABORTED;
@@ -49,7 +149,9 @@ public final class WireErrors {
     };
   }
 
+  /** The status that carries {@code detail} (bounded first, see the class comment). */
   public static StatusRuntimeException toStatus(ErrorDetail detail) {
+    detail = bounded(detail);
     com.google.rpc.Status status = com.google.rpc.Status.newBuilder()
         .setCode(grpcCode(detail.getCode()).value())
         .setMessage(detail.getCode() + ": " + detail.getMessage())

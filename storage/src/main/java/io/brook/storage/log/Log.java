@@ -384,7 +384,7 @@ public final class Log implements AutoCloseable {
       }
       b.ensureValid();
       if (fromProducer) {
-        b.validateRecords(true, cfg.compact());
+        b.validateRecords(true, cfg.compact(), cfg.maxMessageBytes());
         if (b.recordCount() == 0) {
           throw new InvalidRecordException("producer batch with no records");
         }

@@ -2,9 +2,6 @@ package io.brook.storage.record;
 
 import io.brook.storage.CorruptRecordException;
 import io.brook.storage.InvalidRecordException;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -55,6 +52,16 @@ public final class RecordBatch {
   static final int TIMESTAMP_TYPE_MASK = 0x08;
   static final int TRANSACTIONAL_MASK = 0x10;
   static final int CONTROL_MASK = 0x20;
+  /** The attribute bits a client may set: the codec only (Kafka's v2 defines bits 0-6; 3-6 are not a client's). */
+  static final int PRODUCER_ATTRIBUTES = COMPRESSION_MASK;
+
+  /** Kafka's default {@code max.message.bytes}: 1 MiB of records plus the batch's log overhead. */
+  public static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 12;
+  /**
+   * A batch's records may decompress to at most this many times {@code max.message.bytes};
+   * beyond it the batch is refused as a decompression bomb before more is inflated.
+   */
+  public static final int MAX_INFLATION = 64;
 
   public static final long NO_PRODUCER_ID = -1L;
   public static final short NO_PRODUCER_EPOCH = -1;
@@ -306,160 +313,235 @@ public final class RecordBatch {
   }
 
   /**
-   * Decodes every record to check that the records section is consistent with the header: the
-   * count matches, offset deltas strictly increase within {@code [0, lastOffsetDelta]} (and are
-   * exactly {@code 0..n-1} when {@code producerBatch}), lengths frame each record exactly, and,
-   * when {@code requireKeys}, no record lacks a key. A leader runs this on batches from
-   * producers; followers trust the CRC of bytes their leader already validated.
+   * {@link #validateRecords(boolean, boolean, int)} with the default {@code max.message.bytes}
+   * ({@value #DEFAULT_MAX_MESSAGE_BYTES} bytes) bounding decompression.
    */
   public void validateRecords(boolean producerBatch, boolean requireKeys) {
-    // Walks the framing without materialising records: a leader runs this on every produced
-    // batch, so it must not allocate per record.
-    ByteBuffer body = recordsSection();
+    validateRecords(producerBatch, requireKeys, DEFAULT_MAX_MESSAGE_BYTES);
+  }
+
+  /**
+   * Decodes every record to check that the records section is consistent with the header, as
+   * Kafka's {@code LogValidator} does for what clients send. Call {@link #ensureValid()} first.
+   * A leader runs this on batches from producers; followers trust the CRC of bytes their leader
+   * already validated.
+   *
+   * <p>Always checked: each record's length frames its fields exactly; no field runs past its
+   * record; the count matches; offset deltas strictly increase within {@code [0,
+   * lastOffsetDelta]}; header keys are present and well-formed UTF-8 (they are strings on the
+   * decoded-records path); when {@code requireKeys} (a compacted log), every record has a key; a
+   * compressed section is exactly one or more complete streams of its codec (see {@link
+   * DecompressingInput}) and inflates to at most {@value #MAX_INFLATION} × {@code
+   * maxMessageBytes}. Decompression streams in small chunks: validating never holds the whole
+   * inflated section.
+   *
+   * <p>When {@code producerBatch}, also what a client may not write. As Kafka's validator: the
+   * control bit; a producer id without a valid base sequence; an empty batch; {@code
+   * lastOffsetDelta != recordCount - 1}; offset deltas other than exactly {@code 0..recordCount-1}.
+   * Beyond it, because Brook stores a client's batch as sent and never rewrites its attributes or
+   * timestamps: the transactional bit (Brook has no transactions), the log-append-time bit (only a
+   * broker stamps append time), any attribute bit above the codec's; a producer epoch or sequence
+   * without a producer id, a producer id below -1 or an epoch below 0; a {@code maxTimestamp} other
+   * than the largest record timestamp (Kafka overwrites it; here it would mislead the time index).
+   *
+   * <p>Allocates nothing per record.
+   *
+   * @param maxMessageBytes the log's {@code max.message.bytes}; the decompressed section may be
+   *     at most {@value #MAX_INFLATION} times this
+   * @throws CorruptRecordException if the records section is not what the header claims or does
+   *     not parse (CORRUPT_RECORD, Kafka's CORRUPT_MESSAGE)
+   * @throws InvalidRecordException if the batch parses but breaks a rule above (INVALID_RECORD)
+   */
+  public void validateRecords(boolean producerBatch, boolean requireKeys, int maxMessageBytes) {
+    if (producerBatch) {
+      validateProducerHeader();
+    }
     int expected = recordCount();
+    int lastOffsetDelta = lastOffsetDelta();
+    long baseTimestamp = baseTimestamp();
+    long maxTimestamp = Long.MIN_VALUE;
     int count = 0;
     long lastDelta = -1;
-    while (body.hasRemaining()) {
-      int length = Varint.readInt(body);
-      if (length < 0 || length > body.remaining()) {
-        throw new CorruptRecordException("record length " + length + " with " + body.remaining() + " bytes left");
-      }
-      int end = body.position() + length;
-      body.get(); // attributes
-      Varint.readLong(body); // timestamp delta
-      long delta = Varint.readInt(body);
-      if (delta <= lastDelta || delta > lastOffsetDelta()) {
-        throw new CorruptRecordException("record offset delta " + delta + " out of order in batch");
-      }
-      if (producerBatch && delta != count) {
-        throw new CorruptRecordException("record " + count + " of a producer batch has offset delta " + delta);
-      }
-      int keyLength = skipBytes(body, end);
-      if (requireKeys && keyLength < 0) {
-        throw new InvalidRecordException("compacted log requires a key on every record; record " + count + " has none");
-      }
-      skipBytes(body, end); // value
-      int headers = Varint.readInt(body);
-      if (headers < 0) {
-        throw new CorruptRecordException("record header count " + headers + " is impossible");
-      }
-      for (int h = 0; h < headers; h++) {
-        if (skipBytes(body, end) < 0) {
-          throw new CorruptRecordException("record header with a null key");
+    try (RecordsReader in = RecordsReader.open(compressionTypeOrThrow(), recordsBytes(), maxRecordsBytes(maxMessageBytes))) {
+      while (in.hasMore()) {
+        if (count == expected) {
+          throw new CorruptRecordException("record batch declares " + expected + " records but holds more");
         }
-        skipBytes(body, end);
+        in.beginRecord(count);
+        in.readByte("attributes");
+        long timestampDelta = in.readVarlong("timestamp delta");
+        int delta = in.readVarint("offset delta");
+        if (delta <= lastDelta || delta > lastOffsetDelta) {
+          throw new CorruptRecordException("record " + count + " has offset delta " + delta + "; expected above "
+              + lastDelta + " and at most the batch's lastOffsetDelta " + lastOffsetDelta);
+        }
+        if (producerBatch && delta != count) {
+          throw new CorruptRecordException("record " + count + " of a producer batch has offset delta " + delta
+              + "; a producer numbers its records 0, 1, 2, ...");
+        }
+        int keyLength = in.readFieldLength("key");
+        if (requireKeys && keyLength < 0) {
+          throw new InvalidRecordException("compacted log requires a key on every record; record " + count + " has none");
+        }
+        in.skip(Math.max(keyLength, 0), "key");
+        int valueLength = in.readFieldLength("value");
+        in.skip(Math.max(valueLength, 0), "value");
+        int headers = in.readVarint("header count");
+        if (headers < 0 || headers > in.remainingInRecord() / 2) {
+          throw new CorruptRecordException("record " + count + " claims " + headers + " headers in "
+              + in.remainingInRecord() + " bytes");
+        }
+        for (int h = 0; h < headers; h++) {
+          int keyLen = in.readFieldLength("header key");
+          if (keyLen < 0) {
+            throw new InvalidRecordException("record " + count + " has a header with a null key");
+          }
+          if (!in.readUtf8Check(keyLen, "header key")) {
+            throw new InvalidRecordException("record " + count + " has a header key that is not valid UTF-8");
+          }
+          int valueLen = in.readFieldLength("header value");
+          in.skip(Math.max(valueLen, 0), "header value");
+        }
+        in.endRecord();
+        maxTimestamp = Math.max(maxTimestamp, baseTimestamp + timestampDelta);
+        lastDelta = delta;
+        count++;
       }
-      if (body.position() != end) {
-        throw new CorruptRecordException("record length " + length + " does not match its contents");
-      }
-      lastDelta = delta;
-      count++;
     }
     if (count != expected) {
       throw new CorruptRecordException("record batch declares " + expected + " records but holds " + count);
     }
-    if (producerBatch && expected > 0 && lastDelta != lastOffsetDelta()) {
+    if (producerBatch && lastDelta != lastOffsetDelta) {
       throw new CorruptRecordException(
-          "producer batch lastOffsetDelta " + lastOffsetDelta() + " != last record delta " + lastDelta);
+          "producer batch has lastOffsetDelta " + lastOffsetDelta + " but its last record has offset delta " + lastDelta);
+    }
+    if (producerBatch && timestampType() == TimestampType.CREATE_TIME && maxTimestamp != maxTimestamp()) {
+      throw new CorruptRecordException("record batch has maxTimestamp " + maxTimestamp()
+          + " but its largest record timestamp is " + maxTimestamp);
     }
   }
 
-  /** Skips a varint-length-prefixed field; returns its length (-1 for null). */
-  private static int skipBytes(ByteBuffer in, int end) {
-    int len = Varint.readInt(in);
-    if (len < -1) {
-      throw new CorruptRecordException("negative field length " + len);
+  /** The header rules for batches from clients; see {@link #validateRecords(boolean, boolean, int)}. */
+  private void validateProducerHeader() {
+    int attributes = attributes() & 0xFFFF;
+    if ((attributes & CONTROL_MASK) != 0) {
+      throw new InvalidRecordException("clients may not write control batches (attribute bit 5 is set)");
     }
-    if (len > end - in.position()) {
-      throw new CorruptRecordException("field length " + len + " runs past the end of its record");
+    if ((attributes & TRANSACTIONAL_MASK) != 0) {
+      throw new InvalidRecordException(
+          "transactional batches are not supported: Brook has no transactions (attribute bit 4 is set)");
     }
-    if (len > 0) {
-      in.position(in.position() + len);
+    if ((attributes & TIMESTAMP_TYPE_MASK) != 0) {
+      throw new InvalidRecordException(
+          "clients may not write log-append-time batches (attribute bit 3 is set); the broker stamps append time");
     }
-    return len;
+    if ((attributes & ~PRODUCER_ATTRIBUTES) != 0) {
+      throw new InvalidRecordException(String.format(
+          "record batch attributes 0x%04x set undefined bits 0x%04x", attributes, attributes & ~PRODUCER_ATTRIBUTES));
+    }
+    if (recordCount() <= 0) {
+      throw new InvalidRecordException("producer batch with no records (recordCount " + recordCount() + ")");
+    }
+    if (lastOffsetDelta() != recordCount() - 1) {
+      throw new CorruptRecordException("producer batch has lastOffsetDelta " + lastOffsetDelta() + " for "
+          + recordCount() + " records; it must be recordCount - 1");
+    }
+    long producerId = producerId();
+    short epoch = producerEpoch();
+    int sequence = baseSequence();
+    if (producerId == NO_PRODUCER_ID) {
+      if (sequence != NO_SEQUENCE) {
+        throw new InvalidRecordException("record batch has base sequence " + sequence + " but no producer id");
+      }
+      if (epoch != NO_PRODUCER_EPOCH) {
+        throw new InvalidRecordException("record batch has producer epoch " + epoch + " but no producer id");
+      }
+    } else if (producerId < 0) {
+      throw new InvalidRecordException("record batch has invalid producer id " + producerId);
+    } else {
+      if (epoch < 0) {
+        throw new InvalidRecordException("record batch has producer id " + producerId + " but invalid producer epoch " + epoch);
+      }
+      if (sequence < 0) {
+        throw new InvalidRecordException("record batch has producer id " + producerId + " but invalid base sequence " + sequence);
+      }
+    }
   }
 
-  /** Decodes the records (decompressing if needed). Offsets are absolute, from the current base. */
+  /**
+   * How many bytes a batch's records may decompress to when {@code max.message.bytes} is {@code
+   * maxMessageBytes}: {@value #MAX_INFLATION} times as many (at most 2 GiB).
+   */
+  public static long maxRecordsBytes(int maxMessageBytes) {
+    return Math.min((long) Math.max(maxMessageBytes, HEADER_SIZE) * MAX_INFLATION, Integer.MAX_VALUE - 8);
+  }
+
+  /**
+   * Decodes the records (decompressing if needed). Offsets are absolute, from the current base.
+   *
+   * @throws CorruptRecordException if the records do not parse, whatever the codec fails with
+   */
   public List<Record> records() {
-    ByteBuffer body = recordsSection();
     int count = recordCount();
-    List<Record> out = new ArrayList<>(Math.min(count, 4096));
+    List<Record> out = new ArrayList<>(Math.max(0, Math.min(count, 4096)));
     long base = baseOffset();
     long baseTs = baseTimestamp();
-    boolean logAppendTime = timestampType() == TimestampType.LOG_APPEND_TIME;
-    long maxTs = maxTimestamp();
-    for (int i = 0; i < count; i++) {
-      out.add(readRecord(body, base, baseTs, logAppendTime ? maxTs : NO_TIMESTAMP));
-    }
-    if (body.hasRemaining()) {
-      throw new CorruptRecordException(body.remaining() + " bytes left over after the last record of the batch");
+    long appendTime = timestampType() == TimestampType.LOG_APPEND_TIME ? maxTimestamp() : NO_TIMESTAMP;
+    try (RecordsReader in = RecordsReader.open(compressionTypeOrThrow(), recordsBytes(), Integer.MAX_VALUE - 8)) {
+      for (int i = 0; i < count; i++) {
+        out.add(readRecord(in, i, base, baseTs, appendTime));
+      }
+      if (in.hasMore()) {
+        throw new CorruptRecordException("bytes left over after record " + count + " of the batch, its declared last");
+      }
     }
     return out;
   }
 
-  private ByteBuffer recordsSection() {
-    ByteBuffer raw = buf.slice(HEADER_SIZE, buf.limit() - HEADER_SIZE);
+  private CompressionType compressionTypeOrThrow() {
     CompressionType codec = compressionType();
     if (codec == null) {
       throw new CorruptRecordException("record batch has unknown codec id " + (attributes() & COMPRESSION_MASK));
     }
-    if (codec == CompressionType.NONE) {
-      return raw;
-    }
-    byte[] compressed = new byte[raw.remaining()];
-    raw.get(compressed);
-    try (InputStream in = codec.wrapInput(new ByteArrayInputStream(compressed))) {
-      return ByteBuffer.wrap(in.readAllBytes());
-    } catch (IOException | RuntimeException e) {
-      throw new CorruptRecordException(
-          "cannot decompress " + codec.configName + " records of batch at offset " + baseOffset() + ": " + e);
-    }
+    return codec;
   }
 
-  private static Record readRecord(ByteBuffer in, long baseOffset, long baseTimestamp, long appendTime) {
-    int length = Varint.readInt(in);
-    if (length < 0 || length > in.remaining()) {
-      throw new CorruptRecordException("record length " + length + " with " + in.remaining() + " bytes left");
+  /** The records section as stored (compressed or not). */
+  private ByteBuffer recordsBytes() {
+    if (buf.limit() < HEADER_SIZE) {
+      throw new CorruptRecordException("record batch of " + buf.limit() + " bytes is shorter than its header");
     }
-    int end = in.position() + length;
-    in.get(); // record attributes: unused in v2
-    long timestampDelta = Varint.readLong(in);
-    int offsetDelta = Varint.readInt(in);
-    byte[] key = readBytes(in, end);
-    byte[] value = readBytes(in, end);
-    int headerCount = Varint.readInt(in);
-    if (headerCount < 0 || headerCount > end - in.position()) {
-      throw new CorruptRecordException("record header count " + headerCount + " is impossible");
+    return buf.slice(HEADER_SIZE, buf.limit() - HEADER_SIZE);
+  }
+
+  private static Record readRecord(RecordsReader in, int index, long baseOffset, long baseTimestamp, long appendTime) {
+    in.beginRecord(index);
+    in.readByte("attributes"); // record attributes: unused in v2
+    long timestampDelta = in.readVarlong("timestamp delta");
+    int offsetDelta = in.readVarint("offset delta");
+    byte[] key = readBytes(in, "key");
+    byte[] value = readBytes(in, "value");
+    int headerCount = in.readVarint("header count");
+    if (headerCount < 0 || headerCount > in.remainingInRecord() / 2) {
+      throw new CorruptRecordException("record " + index + " claims " + headerCount + " headers in "
+          + in.remainingInRecord() + " bytes");
     }
     List<Header> headers = headerCount == 0 ? List.of() : new ArrayList<>(headerCount);
     for (int i = 0; i < headerCount; i++) {
-      byte[] hk = readBytes(in, end);
+      byte[] hk = readBytes(in, "header key");
       if (hk == null) {
-        throw new CorruptRecordException("record header with a null key");
+        throw new CorruptRecordException("record " + index + " has a header with a null key");
       }
-      headers.add(new Header(new String(hk, StandardCharsets.UTF_8), readBytes(in, end)));
+      headers.add(new Header(new String(hk, StandardCharsets.UTF_8), readBytes(in, "header value")));
     }
-    if (in.position() != end) {
-      throw new CorruptRecordException("record length " + length + " does not match its contents");
-    }
+    in.endRecord();
     long ts = appendTime != NO_TIMESTAMP ? appendTime : baseTimestamp + timestampDelta;
     return new Record(baseOffset + offsetDelta, ts, key, value, headers);
   }
 
-  private static byte[] readBytes(ByteBuffer in, int end) {
-    int len = Varint.readInt(in);
-    if (len < 0) {
-      if (len == -1) {
-        return null;
-      }
-      throw new CorruptRecordException("negative field length " + len);
-    }
-    if (len > end - in.position()) {
-      throw new CorruptRecordException("field length " + len + " runs past the end of its record");
-    }
-    byte[] b = new byte[len];
-    in.get(b);
-    return b;
+  private static byte[] readBytes(RecordsReader in, String field) {
+    int len = in.readFieldLength(field);
+    return len < 0 ? null : in.readBytes(len, field);
   }
 
   @Override

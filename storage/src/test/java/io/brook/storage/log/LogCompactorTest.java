@@ -262,8 +262,11 @@ class LogCompactorTest {
   void rewrittenBatchKeepsItsAttributes() {
     try (Log log = Log.open(tmp.resolve("attributes"), LogConfig.from(Map.of("cleanup.policy", "compact")), clock)) {
       long t = clock.milliseconds();
+      // Clients may not write these attributes (appendAsLeader refuses them), so they come in as
+      // replicated batches, with offsets and epochs already assigned.
       ByteBuffer txn = new RecordBatchBuilder()
           .compression(CompressionType.LZ4)
+          .baseOffset(0).partitionLeaderEpoch(5)
           .producer(4242L, (short) 3, 17)
           .append(t, bytes("x"), bytes("x1"))
           .append(t + 1, bytes("y"), bytes("y1"))
@@ -272,12 +275,13 @@ class LogCompactorTest {
       setAttributeBits(txn, 0x10); // transactional
       ByteBuffer appendTime = new RecordBatchBuilder()
           .compression(CompressionType.GZIP)
+          .baseOffset(3).partitionLeaderEpoch(6)
           .timestampType(TimestampType.LOG_APPEND_TIME)
           .append(t + 3, bytes("p"), bytes("p1"))
           .append(t + 4, bytes("q"), bytes("q1"))
           .build();
-      log.appendAsLeader(txn, 5);
-      log.appendAsLeader(appendTime, 6);
+      log.appendAsFollower(txn);
+      log.appendAsFollower(appendTime);
       log.appendAsLeader(new RecordBatchBuilder().append(t + 5, bytes("y"), bytes("y2")).append(t + 6, bytes("q"), bytes("q2")).build(), 6);
       log.roll();
       log.updateHighWatermark(log.logEndOffset());
