@@ -47,6 +47,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImplBase {
   private static final int DEFAULT_MAX_BYTES = 1024 * 1024;
+  /**
+   * Most bytes one fetch answer carries (a larger {@code max_bytes} is cut to it): well below the
+   * transport's 64 MiB message limit, as Kafka bounds a fetch by {@code fetch.max.bytes}.
+   */
+  static final int MAX_FETCH_BYTES = 32 * 1024 * 1024;
+  /** Longest a long-poll fetch waits, in milliseconds (a larger {@code max_wait_ms} is cut to it). */
+  static final int MAX_FETCH_WAIT_MS = 60_000;
+  /** Most topics one Metadata request may name. */
+  static final int MAX_METADATA_TOPICS = 10_000;
   private static final int DEFAULT_PRODUCE_TIMEOUT_MS = 30_000;
 
   private final PartitionHost host;
@@ -166,7 +175,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     try {
       Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
       checkFetchOffset(p.log(), req.getOffset());
-      int maxBytes = req.getMaxBytes() > 0 ? req.getMaxBytes() : DEFAULT_MAX_BYTES;
+      int maxBytes = fetchMaxBytes(req.getMaxBytes());
       FetchResponse now = read(p, req.getTopic(), req.getPartition(), req.getOffset(), maxBytes, req.getFormat());
       if (hasData(now) || req.getMaxWaitMs() <= 0) {
         out.onNext(now);
@@ -174,7 +183,14 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
         return;
       }
       // Long poll: wait for the high watermark to pass the requested offset.
-      p.awaitHighWatermark(req.getOffset() + 1, req.getMaxWaitMs()).whenComplete((reached, e) -> {
+      // A cancelled call frees its waiter at once instead of at the end of its wait.
+      ServerCallStreamObserver<FetchResponse> call = (ServerCallStreamObserver<FetchResponse>) out;
+      CompletableFuture<Boolean> wait = p.awaitHighWatermark(req.getOffset() + 1, Math.min(req.getMaxWaitMs(), MAX_FETCH_WAIT_MS));
+      call.setOnCancelHandler(() -> wait.complete(false));
+      wait.whenComplete((reached, e) -> {
+        if (call.isCancelled()) {
+          return;
+        }
         try {
           out.onNext(read(p, req.getTopic(), req.getPartition(), req.getOffset(), maxBytes, req.getFormat()));
           out.onCompleted();
@@ -185,6 +201,11 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     } catch (RuntimeException e) {
       out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
     }
+  }
+
+  /** {@code max_bytes} as asked, 1 MiB when unset, at most {@link #MAX_FETCH_BYTES}. */
+  private static int fetchMaxBytes(int asked) {
+    return asked > 0 ? Math.min(asked, MAX_FETCH_BYTES) : DEFAULT_MAX_BYTES;
   }
 
   /** A fetch may start anywhere in [log start, log end]; beyond is out of range. */
@@ -220,7 +241,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     try {
       Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
       checkFetchOffset(p.log(), req.getOffset());
-      int maxBytes = req.getMaxBytes() > 0 ? req.getMaxBytes() : DEFAULT_MAX_BYTES;
+      int maxBytes = fetchMaxBytes(req.getMaxBytes());
       new ConsumeSession((ServerCallStreamObserver<FetchResponse>) out, p, req.getOffset(),
           offset -> read(p, req.getTopic(), req.getPartition(), offset, maxBytes, req.getFormat())).start();
     } catch (RuntimeException e) {
@@ -257,6 +278,11 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
 
   @Override
   public void metadata(MetadataRequest req, StreamObserver<MetadataResponse> out) {
+    if (req.getTopicsCount() > MAX_METADATA_TOPICS) {
+      out.onError(WireErrors.toStatus(ErrorCode.INVALID_REQUEST, "a metadata request may name at most "
+          + MAX_METADATA_TOPICS + " topics; this one names " + req.getTopicsCount()));
+      return;
+    }
     if (!host.isServing()) {
       // Its image may be frozen at a partition from the controller: let the client ask another broker.
       out.onError(WireErrors.toStatus(ErrorCode.LEADER_NOT_AVAILABLE,

@@ -22,9 +22,24 @@ import java.util.function.LongSupplier;
  * offset; all under this object's lock. Completion callbacks run outside the lock.
  */
 final class OffsetWaiters {
-  private record Waiter(long target, CompletableFuture<Boolean> future) {}
+  private static final class Waiter {
+    final long target;
+    final CompletableFuture<Boolean> future;
+    /** In {@code waiters}; guarded by the OffsetWaiters lock. */
+    boolean queued = true;
+
+    Waiter(long target, CompletableFuture<Boolean> future) {
+      this.target = target;
+      this.future = future;
+    }
+  }
 
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.target, b.target));
+
+  /** Waiters queued now (for tests and gauges). */
+  synchronized int size() {
+    return waiters.size();
+  }
   private final ScheduledExecutorService timer;
 
   OffsetWaiters(ScheduledExecutorService timer) {
@@ -52,18 +67,24 @@ final class OffsetWaiters {
     boolean stillValid = valid.getAsBoolean();
     if (!stillValid || current.getAsLong() >= target) {
       synchronized (this) {
-        waiters.remove(w);
+        if (w.queued) {
+          waiters.remove(w);
+          w.queued = false;
+        }
       }
       f.complete(stillValid);
       return f;
     }
-    ScheduledFuture<?> timeout = timer.schedule(() -> {
+    ScheduledFuture<?> timeout = timer.schedule(() -> f.complete(false), Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
+    f.whenComplete((reached, e) -> {
+      timeout.cancel(false); // no dead timer tasks pile up
       synchronized (this) {
-        waiters.remove(w);
+        if (w.queued) { // completed from outside (timeout, a cancelled call): no dead waiters pile up
+          waiters.remove(w);
+          w.queued = false;
+        }
       }
-      f.complete(false);
-    }, Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
-    f.whenComplete((reached, e) -> timeout.cancel(false)); // no dead timer tasks pile up
+    });
     return f;
   }
 
@@ -72,7 +93,9 @@ final class OffsetWaiters {
     List<Waiter> done = new ArrayList<>();
     synchronized (this) {
       while (!waiters.isEmpty() && waiters.peek().target <= offset) {
-        done.add(waiters.poll());
+        Waiter w = waiters.poll();
+        w.queued = false;
+        done.add(w);
       }
     }
     done.forEach(w -> w.future.complete(true));
@@ -84,6 +107,7 @@ final class OffsetWaiters {
     synchronized (this) {
       done = new ArrayList<>(waiters);
       waiters.clear();
+      done.forEach(w -> w.queued = false);
     }
     done.forEach(w -> w.future.complete(false));
   }

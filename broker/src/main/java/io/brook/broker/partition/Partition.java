@@ -288,6 +288,11 @@ public final class Partition {
         r.leader(), "");
   }
 
+  /** Requests waiting on the high watermark now (long-poll fetches, acks=all produces). */
+  int waitingOnHighWatermark() {
+    return highWatermarkWaiters.size();
+  }
+
   void afterLeaderAppend(Runnable hook) {
     afterLeaderAppend = hook;
   }

@@ -8,6 +8,7 @@ import io.brook.metadata.image.PartitionRegistration;
 import io.brook.metadata.image.TopicImage;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import io.brook.proto.errors.WireErrors;
 import io.brook.proto.metadata.v1.TopicIdPartition;
 import io.brook.storage.TopicPartition;
 import io.brook.storage.log.Log;
@@ -308,14 +309,19 @@ public final class PartitionHost implements AutoCloseable {
   /**
    * The partition as hosted here.
    *
-   * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION if the topic or partition does not exist;
+   * @throws BrookException INVALID_REQUEST if {@code topic} is not a valid topic name (Kafka's
+   *     rule); UNKNOWN_TOPIC_OR_PARTITION if the topic or partition does not exist;
    *     KAFKA_STORAGE_ERROR (retriable) if its replica here is offline; NOT_LEADER_OR_FOLLOWER
    *     (naming the leader) if it exists but is not hosted here
    */
   public Partition partition(String topic, int partition) {
+    String nameProblem = TopicPartition.topicNameProblem(topic);
+    if (nameProblem != null) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "invalid topic name: " + nameProblem);
+    }
     MetadataImage img = image;
     TopicImage t = img.topicByName(topic).orElseThrow(() ->
-        new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topic + "' does not exist"));
+        new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic " + WireErrors.echo(topic) + " does not exist"));
     if (partition < 0 || partition >= t.partitions().size()) {
       throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
           "topic '" + topic + "' has partitions 0.." + (t.partitions().size() - 1) + "; there is no partition " + partition);

@@ -190,13 +190,19 @@ class RequestRefusalTest {
   }
 
   @Test
-  void requestsNamingAHugeUnknownTopicAnswerWithABoundedStatus() {
-    String name = "u".repeat(200_000);
-    for (Supplier<Object> call : List.<Supplier<Object>>of(
-        () -> broker().produce(plain("x").toBuilder().setTopic(name).build()),
-        () -> broker().fetch(FetchRequest.newBuilder().setTopic(name).build()),
-        () -> broker().listOffsets(ListOffsetsRequest.newBuilder().setTopic(name).build()))) {
-      assertRefused(call::get, Status.Code.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "uuuu");
+  void requestsNamingAHugeOrUnknownTopicAnswerWithABoundedStatus() {
+    String huge = "u".repeat(200_000);
+    String unknown = "u".repeat(249);
+    for (String name : List.of(huge, unknown)) {
+      for (Supplier<Object> call : List.<Supplier<Object>>of(
+          () -> broker().produce(plain("x").toBuilder().setTopic(name).build()),
+          () -> broker().fetch(FetchRequest.newBuilder().setTopic(name).build()),
+          () -> broker().listOffsets(ListOffsetsRequest.newBuilder().setTopic(name).build()))) {
+        ErrorDetail d = name == huge
+            ? assertRefused(call::get, Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_REQUEST, "longer than 249 characters")
+            : assertRefused(call::get, Status.Code.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "(249 characters)");
+        assertThat(d.getMessage()).as("the name is not repeated in full").hasSizeLessThan(200);
+      }
     }
     assertThat(logs.errors()).isEmpty();
   }

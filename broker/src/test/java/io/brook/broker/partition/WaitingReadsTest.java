@@ -174,4 +174,19 @@ class WaitingReadsTest {
         .build());
     return ended;
   }
+
+  /** A client that gives up on a long poll (deadline, cancel) frees its waiter at once, not after max_wait_ms. */
+  @org.junit.jupiter.api.Test
+  void aCancelledLongPollFreesItsWaiter() throws Exception {
+    try (HostFixture f = new HostFixture(dir, 1)) {
+      f.apply(ID, Map.of(), reg(ID, 0, List.of(1), 1, 5, 1));
+      Partition p = f.host.partition(HostFixture.TOPIC, 0);
+      for (int i = 0; i < 20; i++) {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> f.blocking().withDeadlineAfter(100, TimeUnit.MILLISECONDS)
+            .fetch(FetchRequest.newBuilder().setTopic(HostFixture.TOPIC).setPartition(0).setOffset(0).setMaxWaitMs(WAIT_MS).build()));
+        assertThat(t).hasMessageContaining("DEADLINE_EXCEEDED");
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> p.waitingOnHighWatermark() == 0);
+    }
+  }
 }
