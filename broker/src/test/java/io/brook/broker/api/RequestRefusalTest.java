@@ -217,20 +217,6 @@ class RequestRefusalTest {
     return b;
   }
 
-  private static ByteBuffer withSection(ByteBuffer batch, byte[] section) {
-    ByteBuffer b = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + section.length);
-    b.put(batch.duplicate().limit(RecordBatch.HEADER_SIZE)).put(section).flip();
-    b.putInt(RecordBatch.LENGTH_OFFSET, b.limit() - RecordBatch.LOG_OVERHEAD);
-    BatchMutator.fixCrc(b);
-    return b;
-  }
-
-  private static byte[] section(ByteBuffer batch) {
-    byte[] s = new byte[batch.remaining() - RecordBatch.HEADER_SIZE];
-    batch.duplicate().position(RecordBatch.HEADER_SIZE).get(s);
-    return s;
-  }
-
   private static ByteBuffer batch(CompressionType codec) {
     return new RecordBatchBuilder().compression(codec).append(System.currentTimeMillis(), "k".getBytes(StandardCharsets.UTF_8),
         "a value a value a value".getBytes(StandardCharsets.UTF_8), List.of(new Header("KEY!", null))).build();
@@ -245,15 +231,15 @@ class RequestRefusalTest {
   @Test
   void batchesThatDoNotParseAreCorruptRecord() {
     ByteBuffer plain = batch(CompressionType.NONE);
-    assertRefused(() -> produce(batches(withSection(plain, new byte[] {0}))), Status.Code.INVALID_ARGUMENT,
+    assertRefused(() -> produce(batches(BatchMutator.withSection(plain, new byte[] {0}))), Status.Code.INVALID_ARGUMENT,
         ErrorCode.CORRUPT_RECORD, "record 0 has length 0");
     for (int junk : new int[] {2, 4}) {
       ByteBuffer snappy = batch(CompressionType.SNAPPY);
-      assertRefused(() -> produce(batches(withSection(snappy, withJunk(section(snappy), junk)))),
+      assertRefused(() -> produce(batches(BatchMutator.withSection(snappy, withJunk(BatchMutator.section(snappy), junk)))),
           Status.Code.INVALID_ARGUMENT, ErrorCode.CORRUPT_RECORD, "snappy");
     }
     ByteBuffer gzip = batch(CompressionType.GZIP);
-    assertRefused(() -> produce(batches(withSection(gzip, withJunk(section(gzip), 4)))), Status.Code.INVALID_ARGUMENT,
+    assertRefused(() -> produce(batches(BatchMutator.withSection(gzip, withJunk(BatchMutator.section(gzip), 4)))), Status.Code.INVALID_ARGUMENT,
         ErrorCode.CORRUPT_RECORD, "after the last gzip member");
     assertThat(logs.errors()).isEmpty();
   }
@@ -271,11 +257,11 @@ class RequestRefusalTest {
     assertRefused(() -> produce(batches(edit(plain, b -> b.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, 0)))),
         Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_RECORD, "base sequence 0 but no producer id");
     ByteBuffer none = batch(CompressionType.NONE);
-    byte[] s = section(none);
+    byte[] s = BatchMutator.section(none);
     int at = new String(s, StandardCharsets.ISO_8859_1).indexOf("KEY!");
     s[at] = (byte) 0xC0; // an overlong form: not UTF-8
     s[at + 1] = (byte) 0x80;
-    assertRefused(() -> produce(batches(withSection(none, s))), Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_RECORD,
+    assertRefused(() -> produce(batches(BatchMutator.withSection(none, s))), Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_RECORD,
         "not valid UTF-8");
 
     // A zstd bomb: 24 MiB of zeros in a few KiB, where max.message.bytes=65536 allows 4 MiB inflated.

@@ -434,12 +434,6 @@ public final class BatchMutator {
     return CompressionType.forId(b.getShort(RecordBatch.ATTRIBUTES_OFFSET) & RecordBatch.COMPRESSION_MASK);
   }
 
-  private static byte[] section(ByteBuffer b) {
-    byte[] s = new byte[b.remaining() - RecordBatch.HEADER_SIZE];
-    b.duplicate().position(RecordBatch.HEADER_SIZE).get(s);
-    return s;
-  }
-
   /** Decompressed sections of recently seen inputs (the seeds, mostly): decompressing dominates the cost. */
   private final java.util.LinkedHashMap<String, byte[]> sections = new java.util.LinkedHashMap<>(256, 0.75f, true) {
     @Override
@@ -516,6 +510,22 @@ public final class BatchMutator {
     b.putInt(RecordBatch.LENGTH_OFFSET, b.limit() - RecordBatch.LOG_OVERHEAD);
     fixCrc(b);
     return b;
+  }
+
+  /** The batch with its records section replaced by {@code section} (stored as is), length and CRC fixed. */
+  public static ByteBuffer withSection(ByteBuffer batch, byte[] section) {
+    ByteBuffer b = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + section.length);
+    b.put(batch.duplicate().limit(RecordBatch.HEADER_SIZE)).put(section).flip();
+    b.putInt(RecordBatch.LENGTH_OFFSET, b.limit() - RecordBatch.LOG_OVERHEAD);
+    fixCrc(b);
+    return b;
+  }
+
+  /** The records section of a batch, as stored (compressed if the batch is). */
+  public static byte[] section(ByteBuffer batch) {
+    byte[] s = new byte[batch.remaining() - RecordBatch.HEADER_SIZE];
+    batch.duplicate().position(RecordBatch.HEADER_SIZE).get(s);
+    return s;
   }
 
   /** Recomputes the CRC of the batch at the start of {@code b} (if it is long enough to have one). */

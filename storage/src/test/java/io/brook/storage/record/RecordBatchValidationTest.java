@@ -36,21 +36,6 @@ class RecordBatchValidationTest {
         .build();
   }
 
-  /** The batch with its records section replaced by {@code section} (stored as is), CRC fixed. */
-  private static ByteBuffer withSection(ByteBuffer batch, byte[] section) {
-    ByteBuffer b = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + section.length);
-    b.put(batch.duplicate().limit(RecordBatch.HEADER_SIZE)).put(section).flip();
-    b.putInt(RecordBatch.LENGTH_OFFSET, b.limit() - RecordBatch.LOG_OVERHEAD);
-    BatchMutator.fixCrc(b);
-    return b;
-  }
-
-  private static byte[] section(ByteBuffer batch) {
-    byte[] s = new byte[batch.remaining() - RecordBatch.HEADER_SIZE];
-    batch.duplicate().position(RecordBatch.HEADER_SIZE).get(s);
-    return s;
-  }
-
   private static RecordBatch valid(ByteBuffer b) {
     RecordBatch batch = RecordBatch.wrap(b);
     batch.ensureValid(); // the CRC is right: only the records show what is wrong
@@ -60,7 +45,7 @@ class RecordBatchValidationTest {
   @Test
   void aRecordOfLengthZeroIsCorruptNotABufferUnderflow() {
     // issue 8 §6: CRC valid, recordCount=1, records section = the single byte 00.
-    RecordBatch batch = valid(withSection(oneRecord(CompressionType.NONE), new byte[] {0}));
+    RecordBatch batch = valid(BatchMutator.withSection(oneRecord(CompressionType.NONE), new byte[] {0}));
     assertThat(batch.recordCount()).isEqualTo(1);
     assertThatThrownBy(() -> batch.validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("record 0 has length 0");
@@ -69,9 +54,9 @@ class RecordBatchValidationTest {
 
   @Test
   void aRecordWhoseFieldsRunPastItsLengthIsCorrupt() {
-    byte[] s = section(oneRecord(CompressionType.NONE));
+    byte[] s = BatchMutator.section(oneRecord(CompressionType.NONE));
     s[0] = 2 * 6; // zig-zag 6: the record claims 6 bytes, far fewer than its fields take
-    RecordBatch batch = valid(withSection(oneRecord(CompressionType.NONE), s));
+    RecordBatch batch = valid(BatchMutator.withSection(oneRecord(CompressionType.NONE), s));
     assertThatThrownBy(() -> batch.validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("record 0");
     assertThatThrownBy(batch::records).isInstanceOf(CorruptRecordException.class);
@@ -82,10 +67,10 @@ class RecordBatchValidationTest {
   void snappyWithTrailingJunkIsCorruptWhateverTheLibraryThrows(int junk) {
     // snappy-java ignores 1-3 junk bytes and throws SnappyError (a java.lang.Error) on 4 or more.
     ByteBuffer good = oneRecord(CompressionType.SNAPPY);
-    byte[] s = section(good);
+    byte[] s = BatchMutator.section(good);
     byte[] bad = Arrays.copyOf(s, s.length + junk);
     Arrays.fill(bad, s.length, bad.length, (byte) 0x33);
-    RecordBatch batch = valid(withSection(good, bad));
+    RecordBatch batch = valid(BatchMutator.withSection(good, bad));
     assertThatThrownBy(() -> batch.validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("snappy");
     assertThatThrownBy(batch::records).isInstanceOf(CorruptRecordException.class);
@@ -95,16 +80,16 @@ class RecordBatchValidationTest {
   @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
   void everyCodecRefusesTrailingBytesAndTruncation(CompressionType codec) {
     ByteBuffer good = oneRecord(codec);
-    byte[] s = section(good);
+    byte[] s = BatchMutator.section(good);
     for (int junk = 1; junk <= 9; junk++) {
       byte[] bad = Arrays.copyOf(s, s.length + junk);
       Arrays.fill(bad, s.length, bad.length, (byte) (0x40 + junk));
-      RecordBatch batch = valid(withSection(good, bad));
+      RecordBatch batch = valid(BatchMutator.withSection(good, bad));
       assertThatThrownBy(() -> batch.validateRecords(true, false)).as("%s + %d junk bytes", codec, junk)
           .isInstanceOf(CorruptRecordException.class).hasMessageContaining(codec.configName);
     }
     for (int cut = 1; cut < s.length; cut++) {
-      RecordBatch batch = valid(withSection(good, Arrays.copyOf(s, s.length - cut)));
+      RecordBatch batch = valid(BatchMutator.withSection(good, Arrays.copyOf(s, s.length - cut)));
       assertThatThrownBy(() -> batch.validateRecords(true, false)).as("%s cut by %d", codec, cut)
           .isInstanceOf(CorruptRecordException.class);
     }
@@ -114,17 +99,17 @@ class RecordBatchValidationTest {
   @Test
   void gzipWithTrailingBytesIsRefusedButConcatenatedMembersAreNot() {
     ByteBuffer good = oneRecord(CompressionType.GZIP);
-    byte[] s = section(good);
+    byte[] s = BatchMutator.section(good);
     byte[] junk = Arrays.copyOf(s, s.length + 4); // GZIPInputStream ignores these
-    assertThatThrownBy(() -> valid(withSection(good, junk)).validateRecords(true, false))
+    assertThatThrownBy(() -> valid(BatchMutator.withSection(good, junk)).validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("after the last gzip member");
     // The records split over two gzip members is still one valid gzip stream (RFC 1952).
-    byte[] plain = section(oneRecord(CompressionType.NONE));
+    byte[] plain = BatchMutator.section(oneRecord(CompressionType.NONE));
     byte[] a = BatchMutator.compress(CompressionType.GZIP, Arrays.copyOf(plain, 5));
     byte[] b = BatchMutator.compress(CompressionType.GZIP, Arrays.copyOfRange(plain, 5, plain.length));
     byte[] both = Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, both, a.length, b.length);
-    RecordBatch two = valid(withSection(good, both));
+    RecordBatch two = valid(BatchMutator.withSection(good, both));
     two.validateRecords(true, false);
     assertThat(two.records()).hasSize(1);
   }
@@ -132,9 +117,9 @@ class RecordBatchValidationTest {
   @Test
   void rawSnappyWithoutTheStreamHeaderIsAccepted() throws Exception {
     // librdkafka writes raw snappy blocks; snappy-java reads them, so must we.
-    byte[] plain = section(oneRecord(CompressionType.NONE));
+    byte[] plain = BatchMutator.section(oneRecord(CompressionType.NONE));
     ByteBuffer template = oneRecord(CompressionType.SNAPPY);
-    RecordBatch batch = valid(withSection(template, org.xerial.snappy.Snappy.compress(plain)));
+    RecordBatch batch = valid(BatchMutator.withSection(template, org.xerial.snappy.Snappy.compress(plain)));
     batch.validateRecords(true, false);
     assertThat(batch.records()).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
         .containsExactly("hello hello hello hello");
@@ -144,7 +129,7 @@ class RecordBatchValidationTest {
   void aSnappyBlockClaimingAnImpossibleLengthIsRefusedBeforeAllocating() {
     // A raw block whose varint says 2 GiB follows from 5 bytes: refused, not allocated.
     byte[] liar = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 0, 0, 0};
-    RecordBatch batch = valid(withSection(oneRecord(CompressionType.SNAPPY), liar));
+    RecordBatch batch = valid(BatchMutator.withSection(oneRecord(CompressionType.SNAPPY), liar));
     assertThatThrownBy(() -> batch.validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("impossible");
   }
@@ -184,12 +169,12 @@ class RecordBatchValidationTest {
   @Test
   void aZstdFrameAskingForAHugeWindowIsRefusedBeforeTheDecoderAllocatesIt() {
     ByteBuffer template = oneRecord(CompressionType.ZSTD);
-    byte[] plain = section(oneRecord(CompressionType.NONE));
-    RecordBatch small = valid(withSection(template, zstdFrame(plain, 24)));
+    byte[] plain = BatchMutator.section(oneRecord(CompressionType.NONE));
+    RecordBatch small = valid(BatchMutator.withSection(template, zstdFrame(plain, 24)));
     small.validateRecords(true, false);
     assertThat(small.records()).hasSize(1);
     // 2^27 is zstd's own default limit: 128 MiB of native memory for a 70-byte batch.
-    RecordBatch huge = valid(withSection(template, zstdFrame(plain, 27)));
+    RecordBatch huge = valid(BatchMutator.withSection(template, zstdFrame(plain, 27)));
     assertThatThrownBy(() -> huge.validateRecords(true, false))
         .isInstanceOf(CorruptRecordException.class).hasMessageContaining("zstd");
   }
@@ -205,7 +190,7 @@ class RecordBatchValidationTest {
     Varint.write((1 << 30) - 10, w);
     w.write(new byte[20], 0, 20);
     byte[] gz = BatchMutator.compress(CompressionType.GZIP, Arrays.copyOf(w.array(), w.size()));
-    RecordBatch batch = valid(withSection(oneRecord(CompressionType.GZIP), gz));
+    RecordBatch batch = valid(BatchMutator.withSection(oneRecord(CompressionType.GZIP), gz));
     com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long before = threads.getCurrentThreadAllocatedBytes();
     assertThatThrownBy(batch::records).isInstanceOf(CorruptRecordException.class).hasMessageContaining("ends inside");
@@ -280,23 +265,23 @@ class RecordBatchValidationTest {
   void headerKeysMustBePresentAndValidUtf8() {
     ByteBuffer good = new RecordBatchBuilder().append(1L, null, bytes("v"), List.of(new Header("KEY!", bytes("x"))))
         .build();
-    byte[] s = section(good);
+    byte[] s = BatchMutator.section(good);
     int at = indexOf(s, bytes("KEY!"));
     byte[][] bad = {{(byte) 0xC0, (byte) 0x80, 'a', 'b'}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80, 'a'},
         {'a', 'b', 'c', (byte) 0xE2}, {(byte) 0xFF, 'a', 'b', 'c'}};
     for (byte[] key : bad) {
       byte[] copy = s.clone();
       System.arraycopy(key, 0, copy, at, 4);
-      RecordBatch batch = valid(withSection(good, copy));
+      RecordBatch batch = valid(BatchMutator.withSection(good, copy));
       assertThatThrownBy(() -> batch.validateRecords(true, false)).as(Arrays.toString(key))
           .isInstanceOf(InvalidRecordException.class).hasMessageContaining("not valid UTF-8");
     }
     ByteBuffer nk = new RecordBatchBuilder().append(1L, null, bytes("v"), List.of(new Header("", bytes("x")))).build();
-    byte[] ns = section(nk);
+    byte[] ns = BatchMutator.section(nk);
     int hk = ns.length - 3; // ... | key len 0 | value len 1 | 'x'
     assertThat(ns[hk]).isEqualTo((byte) 0);
     ns[hk] = 1; // -1
-    assertThatThrownBy(() -> valid(withSection(nk, ns)).validateRecords(true, false))
+    assertThatThrownBy(() -> valid(BatchMutator.withSection(nk, ns)).validateRecords(true, false))
         .isInstanceOf(InvalidRecordException.class).hasMessageContaining("null key");
     valid(good).validateRecords(true, false);
   }
