@@ -7,11 +7,13 @@ import io.brook.storage.InvalidRecordException;
 import io.brook.storage.OffsetOutOfRangeException;
 import io.brook.storage.OutOfOrderSequenceException;
 import io.brook.storage.ProducerFencedException;
+import io.brook.storage.RateLimit;
 import io.brook.storage.RecordTooLargeException;
 import io.brook.storage.StorageIOException;
 import io.brook.storage.config.ConfigException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +25,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Errors {
   private static final Logger log = LoggerFactory.getLogger(Errors.class);
+  /** A failing disk fails every request that touches it: one line per 10 s, the first with its trace. */
+  private static final RateLimit STORAGE_LOG = new RateLimit(10, TimeUnit.SECONDS);
+  private static volatile boolean storageTraceLogged;
 
   private Errors() {}
 
@@ -56,7 +61,15 @@ final class Errors {
       return new BrookException(ErrorCode.INVALID_CONFIG, c.getMessage());
     }
     if (c instanceof StorageIOException) {
-      log.error("storage failure", c);
+      long others = STORAGE_LOG.tryAcquire();
+      if (others >= 0) {
+        if (!storageTraceLogged) {
+          storageTraceLogged = true;
+          log.error("storage failure", c);
+        } else {
+          log.error("storage failure: {} ({} more since the last such line)", c.getMessage(), others);
+        }
+      }
       return new BrookException(ErrorCode.STORAGE_ERROR, c.getMessage());
     }
     if (c instanceof IllegalArgumentException) {

@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.errors.WireErrors;
+import io.brook.storage.RateLimit;
 import io.grpc.Attributes;
 import io.grpc.BindableService;
 import io.grpc.Grpc;
@@ -47,14 +48,12 @@ import org.slf4j.LoggerFactory;
 public final class MalformedRequests {
   private static final Logger log = LoggerFactory.getLogger(MalformedRequests.class);
 
-  private final long logIntervalNanos;
-  private final AtomicLong nextLogNanos = new AtomicLong(Long.MIN_VALUE);
-  private final AtomicLong unlogged = new AtomicLong();
+  private final RateLimit logLimit;
   private final AtomicLong refused = new AtomicLong();
 
   /** Logs refused requests at most once per {@code logInterval} of {@code unit}. */
   public MalformedRequests(long logInterval, TimeUnit unit) {
-    this.logIntervalNanos = unit.toNanos(logInterval);
+    this.logLimit = new RateLimit(logInterval, unit);
   }
 
   /** How many requests were refused as unparseable since this guard was made. */
@@ -222,17 +221,11 @@ public final class MalformedRequests {
   }
 
   private void logRateLimited(String line) {
-    long now = System.nanoTime();
-    long next = nextLogNanos.get();
-    if ((next == Long.MIN_VALUE || now - next >= 0) && nextLogNanos.compareAndSet(next, now + logIntervalNanos)) {
-      long others = unlogged.getAndSet(0);
-      if (others == 0) {
-        log.warn("refused a malformed request: {}", line);
-      } else {
-        log.warn("refused a malformed request: {}; {} more refused since the last such line", line, others);
-      }
-    } else {
-      unlogged.incrementAndGet();
+    long others = logLimit.tryAcquire();
+    if (others == 0) {
+      log.warn("refused a malformed request: {}", line);
+    } else if (others > 0) {
+      log.warn("refused a malformed request: {}; {} more refused since the last such line", line, others);
     }
   }
 

@@ -43,7 +43,7 @@ public final class NodeConfig {
   public static final Key<Integer> QUORUM_PORT = B.define("quorum.port", Type.INT, 9093, between(1, 65535),
       "Port of the Ratis metadata quorum on controller nodes; must match this node's entry in controller.quorum.voters.");
   public static final Key<Integer> HTTP_PORT = B.define("http.port", Type.INT, 8080, between(0, 65535),
-      "Port of the HTTP server (/health, /ready, /metrics); 0 disables it.");
+      "Port of the HTTP server (/health, /ready); 0 disables it.");
   public static final Key<String> CONTROLLER_ENDPOINTS = B.define("controller.endpoints", Type.STRING, "", ConfigDef.Check.any(),
       "host:port of the controllers' gRPC APIs, comma-separated. Empty: the voters' hosts with this node's grpc.port.");
   public static final Key<Integer> NUM_PARTITIONS = B.define("num.partitions", Type.INT, 1, atLeast(1),

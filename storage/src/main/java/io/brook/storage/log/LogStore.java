@@ -1,5 +1,6 @@
 package io.brook.storage.log;
 
+import io.brook.storage.RateLimit;
 import io.brook.storage.StorageIOException;
 import io.brook.storage.Time;
 import io.brook.storage.TopicPartition;
@@ -121,6 +122,8 @@ public final class LogStore implements AutoCloseable {
   }
 
   private void schedule(long periodMs, Consumer<Log> duty) {
+    // A duty that fails (a full disk fails every checkpoint) logs one line a minute, not one per run.
+    RateLimit failures = new RateLimit(1, TimeUnit.MINUTES);
     scheduler.scheduleWithFixedDelay(() -> {
       for (Log l : logs.values()) {
         try {
@@ -128,7 +131,11 @@ public final class LogStore implements AutoCloseable {
         } catch (IllegalStateException closed) {
           // deleted or closed meanwhile
         } catch (RuntimeException e) {
-          log.error("background duty failed on {}", l.dir(), e);
+          long others = failures.tryAcquire();
+          if (others >= 0) {
+            log.error("background duty failed on {} ({} more failures of this duty since the last such line): {}",
+                l.dir(), others, e.toString());
+          }
         }
       }
     }, periodMs, periodMs, TimeUnit.MILLISECONDS);
