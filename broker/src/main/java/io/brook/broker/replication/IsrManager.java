@@ -52,6 +52,9 @@ public final class IsrManager implements AutoCloseable {
   }
 
   private void shrinkLagging() {
+    if (!host.isServing()) {
+      return; // fenced or out of contact: its image may name it leader of partitions that moved
+    }
     for (Partition p : host.all()) {
       if (System.currentTimeMillis() < quietUntilMs.getOrDefault(p, 0L)) {
         continue;
@@ -69,7 +72,8 @@ public final class IsrManager implements AutoCloseable {
    * caught up on metadata) is not proposed: the controller would refuse it.
    */
   void onFollowerFetch(Partition p, int replicaId) {
-    if (!host.image().isUnfenced(replicaId) || System.currentTimeMillis() < quietUntilMs.getOrDefault(p, 0L)) {
+    if (!host.isServing() || !host.image().isUnfenced(replicaId)
+        || System.currentTimeMillis() < quietUntilMs.getOrDefault(p, 0L)) {
       return;
     }
     Optional<List<Integer>> expanded = p.expandCandidate(replicaId);

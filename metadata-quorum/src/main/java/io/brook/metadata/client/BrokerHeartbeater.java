@@ -17,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -46,6 +47,7 @@ final class BrokerHeartbeater {
     private final ScheduledExecutorService scheduler;
     private final LongSupplier appliedIndex;
     private final Supplier<List<TopicIdPartition>> offlinePartitions;
+    private final LongConsumer controllerIndexSeen;
     private final long intervalMs;
     private final Backoff backoff;
     private volatile long brokerEpoch = -1;
@@ -60,7 +62,8 @@ final class BrokerHeartbeater {
     private int failures;
 
     BrokerHeartbeater(BrokerIdentity identity, ControllerCaller caller, Time time, ScheduledExecutorService scheduler,
-                      LongSupplier appliedIndex, Supplier<List<TopicIdPartition>> offlinePartitions, long intervalMs, long sessionTimeoutMs, long backoffInitialMs,
+                      LongSupplier appliedIndex, LongConsumer controllerIndexSeen,
+                      Supplier<List<TopicIdPartition>> offlinePartitions, long intervalMs, long sessionTimeoutMs, long backoffInitialMs,
                       long backoffMaxMs) {
         this.sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
         this.identity = identity;
@@ -69,6 +72,7 @@ final class BrokerHeartbeater {
         this.scheduler = scheduler;
         this.appliedIndex = appliedIndex;
         this.offlinePartitions = offlinePartitions;
+        this.controllerIndexSeen = controllerIndexSeen;
         this.intervalMs = intervalMs;
         this.backoff = new Backoff(backoffInitialMs, backoffMaxMs, new Random());
     }
@@ -110,6 +114,7 @@ final class BrokerHeartbeater {
             lastAnsweredNs = time.nanoseconds();
             fenced = r.getFenced();
             failures = 0;
+            controllerIndexSeen.accept(r.getMetadataIndex()); // lets a watch on a stale voter move on
         } catch (BrookException e) {
             if (e.code() == ErrorCode.STALE_BROKER_EPOCH) {
                 LOG.warn("Broker {}: {}; registering again", identity.brokerId(), e.getMessage());

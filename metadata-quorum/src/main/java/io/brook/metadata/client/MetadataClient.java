@@ -66,7 +66,9 @@ public final class MetadataClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.watcher = new MetadataWatcher(endpoints, scheduler, config.backoffInitialMs(), config.backoffMaxMs());
+        // A watched voter that stays behind the active controller for three heartbeats (at least 2 s) is left.
+        this.watcher = new MetadataWatcher(endpoints, scheduler, config.backoffInitialMs(), config.backoffMaxMs(),
+                Math.max(2_000, 3 * config.heartbeatIntervalMs()));
     }
 
     /** Creates a client and starts watching metadata. */
@@ -116,7 +118,7 @@ public final class MetadataClient implements AutoCloseable {
         }
         identity = broker;
         heartbeater = new BrokerHeartbeater(broker, caller, time, scheduler, () -> watcher.image().appliedIndex(),
-                offlinePartitions,
+                watcher::onControllerIndex, offlinePartitions,
                 config.heartbeatIntervalMs(), config.sessionTimeoutMs(), config.backoffInitialMs(), config.backoffMaxMs());
         heartbeater.start();
     }

@@ -28,6 +28,13 @@ import org.slf4j.LoggerFactory;
  * and resumes after the last index it applied (the voter answers with the missing entries or a
  * snapshot).
  *
+ * <p>A stream can also stay open on a voter that is itself behind: a voter cut off from the
+ * others, or one the Raft leader fails to bring back after a partition heals (RATIS-2523), serves
+ * its own stale log. The broker's heartbeats learn the index the active controller has applied
+ * ({@link #onControllerIndex}); when the image stays below such an index for longer than {@code
+ * staleSwitchMs}, the watch moves to the next voter. A broker therefore never keeps a stale view
+ * (and stays out of every ISR) because of the one voter it happened to watch.
+ *
  * <p>Threading: gRPC delivers one stream's messages one at a time, and only one stream is open
  * at a time, so a single writer updates {@code image} (volatile; readers on any thread).
  * Listeners run on the gRPC thread and must be quick. Reconnects run on the client scheduler.
@@ -43,15 +50,51 @@ final class MetadataWatcher implements AutoCloseable {
     private volatile MetadataImage image = MetadataImage.EMPTY;
     private volatile boolean closed;
     private volatile Context.CancellableContext current;
-    private HostPort target;
+    private volatile HostPort target;
     private int failures;
+    private final long staleSwitchNanos;
+    /** An index a controller reported that the image has not reached yet, or -1; guarded by this. */
+    private long behindTarget = -1;
+    private long behindSinceNanos;
 
     MetadataWatcher(ControllerEndpoints endpoints, ScheduledExecutorService scheduler, long backoffInitialMs,
-                    long backoffMaxMs) {
+                    long backoffMaxMs, long staleSwitchMs) {
         this.endpoints = endpoints;
         this.scheduler = scheduler;
         this.backoff = new Backoff(backoffInitialMs, backoffMaxMs, new Random());
         this.target = endpoints.preferred();
+        this.staleSwitchNanos = TimeUnit.MILLISECONDS.toNanos(staleSwitchMs);
+    }
+
+    /**
+     * The active controller had applied the metadata up to {@code controllerIndex} (from a heartbeat
+     * answer). If the image is still below an index reported at least {@code staleSwitchMs} ago, the
+     * watched voter is behind: the stream is cancelled and the watch moves to the next voter.
+     */
+    synchronized void onControllerIndex(long controllerIndex) {
+        long applied = image.appliedIndex();
+        long now = System.nanoTime();
+        if (behindTarget >= 0 && applied >= behindTarget) {
+            behindTarget = -1; // reached what was reported earlier: this voter keeps up
+        }
+        if (behindTarget < 0) {
+            if (applied < controllerIndex) {
+                behindTarget = controllerIndex;
+                behindSinceNanos = now;
+            }
+            return;
+        }
+        if (now - behindSinceNanos < staleSwitchNanos) {
+            return;
+        }
+        LOG.info("Metadata watch on {} is at index {}, still below the index {} the active controller had applied {} ms"
+                + " ago: that voter is behind; watching the next one", target, applied, behindTarget,
+                TimeUnit.NANOSECONDS.toMillis(now - behindSinceNanos));
+        behindTarget = -1;
+        Context.CancellableContext ctx = current;
+        if (ctx != null) {
+            ctx.cancel(null); // the observer's onError reconnects to the next voter
+        }
     }
 
     void start() {
