@@ -35,11 +35,6 @@ final class OffsetWaiters {
   }
 
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>((a, b) -> Long.compare(a.target, b.target));
-
-  /** Waiters queued now (for tests and gauges). */
-  synchronized int size() {
-    return waiters.size();
-  }
   private final ScheduledExecutorService timer;
 
   OffsetWaiters(ScheduledExecutorService timer) {
@@ -66,26 +61,29 @@ final class OffsetWaiters {
     }
     boolean stillValid = valid.getAsBoolean();
     if (!stillValid || current.getAsLong() >= target) {
-      synchronized (this) {
-        if (w.queued) {
-          waiters.remove(w);
-          w.queued = false;
-        }
-      }
+      dequeue(w);
       f.complete(stillValid);
       return f;
     }
     ScheduledFuture<?> timeout = timer.schedule(() -> f.complete(false), Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
     f.whenComplete((reached, e) -> {
       timeout.cancel(false); // no dead timer tasks pile up
-      synchronized (this) {
-        if (w.queued) { // completed from outside (timeout, a cancelled call): no dead waiters pile up
-          waiters.remove(w);
-          w.queued = false;
-        }
-      }
+      dequeue(w); // completed from outside (timeout, a cancelled call): no dead waiters pile up
     });
     return f;
+  }
+
+  /** Takes {@code w} out of the queue unless an advance or a release already did (O(n), rare). */
+  private synchronized void dequeue(Waiter w) {
+    if (w.queued) {
+      waiters.remove(w);
+      w.queued = false;
+    }
+  }
+
+  /** Waiters queued now (for tests and gauges). */
+  synchronized int size() {
+    return waiters.size();
   }
 
   /** Releases every waiter whose target is at or below {@code offset}. */
