@@ -21,7 +21,11 @@ import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
 import io.brook.proto.metadata.v1.DeleteTopicsResponse;
+import io.brook.proto.metadata.v1.DeleteGroupsRequest;
+import io.brook.proto.metadata.v1.DeleteGroupsResponse;
 import io.brook.proto.metadata.v1.DescribeQuorumRequest;
+import io.brook.proto.metadata.v1.GroupHeartbeatRequest;
+import io.brook.proto.v1.ConsumerGroupHeartbeatResponse;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
 import io.brook.proto.metadata.v1.RegisterBrokerResponse;
@@ -106,6 +110,17 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     @Override
     public void alterTopicConfig(AlterTopicConfigRequest request, StreamObserver<AlterTopicConfigResponse> out) {
         reply(controller.alterTopicConfig(request), out);
+    }
+
+    @Override
+    public void consumerGroupHeartbeat(GroupHeartbeatRequest request,
+                                       StreamObserver<ConsumerGroupHeartbeatResponse> out) {
+        reply(controller.consumerGroupHeartbeat(request), out);
+    }
+
+    @Override
+    public void deleteGroups(DeleteGroupsRequest request, StreamObserver<DeleteGroupsResponse> out) {
+        reply(controller.deleteGroups(request), out);
     }
 
     @Override

@@ -18,7 +18,11 @@ import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
 import io.brook.proto.metadata.v1.DeleteTopicsResponse;
+import io.brook.proto.metadata.v1.DeleteGroupsRequest;
+import io.brook.proto.metadata.v1.DeleteGroupsResponse;
 import io.brook.proto.metadata.v1.DescribeQuorumRequest;
+import io.brook.proto.metadata.v1.GroupHeartbeatRequest;
+import io.brook.proto.v1.ConsumerGroupHeartbeatResponse;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
 import java.time.Duration;
 import java.util.Collection;
@@ -176,6 +180,21 @@ public final class MetadataClient implements AutoCloseable {
         }
         return caller.call("AllocateProducerIds", stub -> stub.allocateProducerIds(AllocateProducerIdsRequest
                 .newBuilder().setBrokerId(me.brokerId()).setBrokerEpoch(epoch).build()));
+    }
+
+    /**
+     * Forwards a consumer-group member's heartbeat to the active controller (the group
+     * coordinator), waiting at most {@code timeoutMs} across retries.
+     *
+     * @throws BrookException with the coordinator's error code (e.g. FENCED_MEMBER_EPOCH)
+     */
+    public ConsumerGroupHeartbeatResponse consumerGroupHeartbeat(GroupHeartbeatRequest request, long timeoutMs) {
+        return caller.call("ConsumerGroupHeartbeat", timeoutMs, stub -> stub.consumerGroupHeartbeat(request));
+    }
+
+    /** Deletes groups without members; GROUP_NOT_EMPTY or GROUP_ID_NOT_FOUND and nothing changed otherwise. */
+    public DeleteGroupsResponse deleteGroups(DeleteGroupsRequest request) {
+        return caller.call("DeleteGroups", stub -> stub.deleteGroups(request));
     }
 
     /** The quorum as the first voter that answers sees it. */

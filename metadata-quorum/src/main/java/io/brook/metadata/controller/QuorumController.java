@@ -19,7 +19,11 @@ import io.brook.proto.metadata.v1.CreatePartitionsRequest;
 import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
 import io.brook.proto.metadata.v1.CreateTopicsResponse;
+import io.brook.proto.metadata.v1.DeleteGroupsRequest;
+import io.brook.proto.metadata.v1.DeleteGroupsResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.GroupHeartbeatRequest;
+import io.brook.proto.v1.ConsumerGroupHeartbeatResponse;
 import io.brook.proto.metadata.v1.DeleteTopicsResponse;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
@@ -91,6 +95,7 @@ public final class QuorumController implements AutoCloseable {
     private final AlterTopicConfigHandler alterTopicConfig = new AlterTopicConfigHandler();
     private final AlterPartitionHandler alterPartition = new AlterPartitionHandler();
     private final ProducerIdsHandler producerIds = new ProducerIdsHandler();
+    private final GroupCoordinator groups = new GroupCoordinator();
     private final AutoLeaderRebalance rebalance;
     private final PreferredLeaderElection preferredLeaders;
 
@@ -174,6 +179,17 @@ public final class QuorumController implements AutoCloseable {
 
     public CompletableFuture<AllocateProducerIdsResponse> allocateProducerIds(AllocateProducerIdsRequest req) {
         return submit("AllocateProducerIds", image -> producerIds.handle(image, req));
+    }
+
+    /** A consumer-group member's heartbeat (docs/groups.md); writes records only when something changed. */
+    public CompletableFuture<ConsumerGroupHeartbeatResponse> consumerGroupHeartbeat(GroupHeartbeatRequest req) {
+        return submit("ConsumerGroupHeartbeat", image -> groups.heartbeat(image, req, time.monotonicMs(),
+                System.currentTimeMillis()));
+    }
+
+    /** Deletes groups without members. */
+    public CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest req) {
+        return submit("DeleteGroups", image -> groups.deleteGroups(image, req));
     }
 
     /** The error a non-active node answers with: NOT_CONTROLLER and where the leader is, if known. */

@@ -1,7 +1,7 @@
 package io.brook.metadata.image;
 
 import io.brook.proto.metadata.v1.ControllerEndpointRecord;
-import io.brook.proto.metadata.v1.GroupEpochRecord;
+import io.brook.proto.metadata.v1.GroupMetadataRecord;
 import io.brook.proto.metadata.v1.GroupMemberRecord;
 import io.brook.proto.metadata.v1.GroupTargetAssignmentRecord;
 import io.brook.proto.metadata.v1.MetadataRecord;
@@ -13,6 +13,7 @@ import io.brook.proto.metadata.v1.TopicPartitions;
 import io.brook.proto.metadata.v1.TopicRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Converts an image to the records that rebuild it from empty, and back. This is the snapshot
@@ -68,22 +69,46 @@ public final class ImageRecords {
                     .setBrokerId(-1).setNextProducerId(image.nextProducerId())).build());
         }
         for (GroupImage g : image.groups().values()) {
-            out.add(MetadataRecord.newBuilder().setGroupEpoch(GroupEpochRecord.newBuilder()
-                    .setGroupId(g.groupId()).setEpoch(g.epoch())).build());
+            out.add(MetadataRecord.newBuilder().setGroupMetadata(GroupMetadataRecord.newBuilder()
+                    .setGroupId(g.groupId()).setEpoch(g.epoch()).setAssignmentEpoch(g.assignmentEpoch())
+                    .setMetadataHash(g.metadataHash()).setEmptySinceMs(g.emptySinceMs()).setAssignor(g.assignor()))
+                    .build());
             for (GroupMember m : g.members().values()) {
-                out.add(MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder()
-                        .setGroupId(g.groupId()).setMemberId(m.memberId()).setMemberEpoch(m.memberEpoch())
-                        .setClientId(m.clientId()).setInstanceId(m.instanceId())
-                        .addAllSubscribedTopics(m.subscribedTopics())).build());
+                out.add(MetadataRecord.newBuilder().setGroupMember(memberRecord(g.groupId(), m)).build());
             }
-            for (MemberAssignment a : g.targetAssignment().values()) {
-                GroupTargetAssignmentRecord.Builder rb = GroupTargetAssignmentRecord.newBuilder()
-                        .setGroupId(g.groupId()).setMemberId(a.memberId()).setAssignmentEpoch(a.assignmentEpoch());
-                a.partitions().forEach((topicId, ps) ->
-                        rb.addPartitions(TopicPartitions.newBuilder().setTopicId(topicId).addAllPartitions(ps)));
-                out.add(MetadataRecord.newBuilder().setGroupTargetAssignment(rb).build());
-            }
+            g.targetAssignment().forEach((memberId, partitions) ->
+                    out.add(MetadataRecord.newBuilder().setGroupTargetAssignment(GroupTargetAssignmentRecord.newBuilder()
+                            .setGroupId(g.groupId()).setMemberId(memberId).addAllPartitions(topicPartitions(partitions)))
+                            .build()));
         }
         return out;
+    }
+
+    /** The record that states {@code m} in full. */
+    public static GroupMemberRecord memberRecord(String groupId, GroupMember m) {
+        return GroupMemberRecord.newBuilder().setGroupId(groupId).setMemberId(m.memberId())
+                .setInstanceId(m.instanceId()).setClientId(m.clientId()).setClientHost(m.clientHost())
+                .addAllSubscribedTopicNames(m.subscribedTopicNames()).setSubscribedTopicRegex(m.subscribedTopicRegex())
+                .setServerAssignor(m.serverAssignor()).setRebalanceTimeoutMs(m.rebalanceTimeoutMs())
+                .setMemberEpoch(m.memberEpoch()).setPreviousMemberEpoch(m.previousMemberEpoch()).setState(m.state())
+                .addAllAssigned(topicPartitions(m.assigned()))
+                .addAllPendingRevocation(topicPartitions(m.pendingRevocation())).build();
+    }
+
+    /** topic id -> partitions as records, topics in map order. */
+    public static List<TopicPartitions> topicPartitions(Map<String, List<Integer>> partitions) {
+        List<TopicPartitions> out = new ArrayList<>(partitions.size());
+        partitions.forEach((topicId, ps) ->
+                out.add(TopicPartitions.newBuilder().setTopicId(topicId).addAllPartitions(ps).build()));
+        return out;
+    }
+
+    /** Records back to topic id -> partitions (sorted; a topic listed twice has its partitions merged). */
+    public static Map<String, List<Integer>> partitions(List<TopicPartitions> records) {
+        Map<String, List<Integer>> out = new java.util.TreeMap<>();
+        for (TopicPartitions tp : records) {
+            out.computeIfAbsent(tp.getTopicId(), k -> new ArrayList<>()).addAll(tp.getPartitionsList());
+        }
+        return GroupMember.copyPartitions(out);
     }
 }

@@ -1,8 +1,8 @@
 package io.brook.metadata.image;
 
 import io.brook.proto.metadata.v1.FenceBrokerRecord;
-import io.brook.proto.metadata.v1.GroupEpochRecord;
 import io.brook.proto.metadata.v1.GroupMemberRecord;
+import io.brook.proto.metadata.v1.GroupMetadataRecord;
 import io.brook.proto.metadata.v1.GroupTargetAssignmentRecord;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.PartitionChangeRecord;
@@ -87,7 +87,7 @@ public final class MetadataDelta {
             case CONTROLLER_ENDPOINT -> controllers.put(record.getControllerEndpoint().getNodeId(),
                     new ControllerEndpoint(record.getControllerEndpoint().getNodeId(),
                             record.getControllerEndpoint().getHost(), record.getControllerEndpoint().getPort()));
-            case GROUP_EPOCH -> groupEpoch(record.getGroupEpoch());
+            case GROUP_METADATA -> groupMetadata(record.getGroupMetadata());
             case GROUP_MEMBER -> groupMember(record.getGroupMember());
             case GROUP_MEMBER_REMOVED -> groupMemberRemoved(record.getGroupMemberRemoved().getGroupId(),
                     record.getGroupMemberRemoved().getMemberId());
@@ -207,15 +207,16 @@ public final class MetadataDelta {
         topics.put(t.id(), new TopicImage(t.id(), t.name(), configs, t.partitions()));
     }
 
-    private void groupEpoch(GroupEpochRecord r) {
+    private void groupMetadata(GroupMetadataRecord r) {
         GroupImage g = groups.get(r.getGroupId());
-        if (g == null) {
-            groups.put(r.getGroupId(), new GroupImage(r.getGroupId(), r.getEpoch(), Map.of(), Map.of()));
-        } else if (r.getEpoch() > g.epoch()) {
-            groups.put(g.groupId(), new GroupImage(g.groupId(), r.getEpoch(), g.members(), g.targetAssignment()));
-        } else {
-            skip("GroupEpoch", r.getGroupId() + " epoch " + r.getEpoch());
+        if (g != null && r.getEpoch() < g.epoch()) {
+            skip("GroupMetadata", r.getGroupId() + " epoch " + r.getEpoch());
+            return;
         }
+        Map<String, GroupMember> members = g == null ? Map.of() : g.members();
+        Map<String, Map<String, List<Integer>>> target = g == null ? Map.of() : g.targetAssignment();
+        groups.put(r.getGroupId(), new GroupImage(r.getGroupId(), r.getEpoch(), r.getAssignmentEpoch(),
+                r.getMetadataHash(), r.getEmptySinceMs(), r.getAssignor(), members, target));
     }
 
     private void groupMember(GroupMemberRecord r) {
@@ -230,9 +231,11 @@ public final class MetadataDelta {
             return;
         }
         TreeMap<String, GroupMember> members = new TreeMap<>(g.members());
-        members.put(r.getMemberId(), new GroupMember(r.getMemberId(), r.getMemberEpoch(), r.getClientId(),
-                r.getInstanceId(), r.getSubscribedTopicsList()));
-        groups.put(g.groupId(), new GroupImage(g.groupId(), g.epoch(), members, g.targetAssignment()));
+        members.put(r.getMemberId(), new GroupMember(r.getMemberId(), r.getInstanceId(), r.getClientId(),
+                r.getClientHost(), r.getSubscribedTopicNamesList(), r.getSubscribedTopicRegex(), r.getServerAssignor(),
+                r.getRebalanceTimeoutMs(), r.getMemberEpoch(), r.getPreviousMemberEpoch(), r.getState(),
+                ImageRecords.partitions(r.getAssignedList()), ImageRecords.partitions(r.getPendingRevocationList())));
+        groups.put(g.groupId(), with(g, members, g.targetAssignment()));
     }
 
     private void groupMemberRemoved(String groupId, String memberId) {
@@ -241,10 +244,10 @@ public final class MetadataDelta {
             return;
         }
         TreeMap<String, GroupMember> members = new TreeMap<>(g.members());
-        TreeMap<String, MemberAssignment> assignment = new TreeMap<>(g.targetAssignment());
+        TreeMap<String, Map<String, List<Integer>>> assignment = new TreeMap<>(g.targetAssignment());
         members.remove(memberId);
         assignment.remove(memberId);
-        groups.put(groupId, new GroupImage(groupId, g.epoch(), members, assignment));
+        groups.put(groupId, with(g, members, assignment));
     }
 
     private void targetAssignment(GroupTargetAssignmentRecord r) {
@@ -253,18 +256,15 @@ public final class MetadataDelta {
             skip("GroupTargetAssignment", "unknown group " + r.getGroupId());
             return;
         }
-        MemberAssignment existing = g.targetAssignment().get(r.getMemberId());
-        if (existing != null && existing.assignmentEpoch() > r.getAssignmentEpoch()) {
-            skip("GroupTargetAssignment", r.getMemberId() + " epoch " + r.getAssignmentEpoch());
-            return;
-        }
-        Map<String, List<Integer>> partitions = new TreeMap<>();
-        for (TopicPartitions tp : r.getPartitionsList()) {
-            partitions.put(tp.getTopicId(), tp.getPartitionsList());
-        }
-        TreeMap<String, MemberAssignment> assignment = new TreeMap<>(g.targetAssignment());
-        assignment.put(r.getMemberId(), new MemberAssignment(r.getMemberId(), r.getAssignmentEpoch(), partitions));
-        groups.put(g.groupId(), new GroupImage(g.groupId(), g.epoch(), g.members(), assignment));
+        TreeMap<String, Map<String, List<Integer>>> assignment = new TreeMap<>(g.targetAssignment());
+        assignment.put(r.getMemberId(), ImageRecords.partitions(r.getPartitionsList()));
+        groups.put(g.groupId(), with(g, g.members(), assignment));
+    }
+
+    private static GroupImage with(GroupImage g, Map<String, GroupMember> members,
+                                   Map<String, Map<String, List<Integer>>> target) {
+        return new GroupImage(g.groupId(), g.epoch(), g.assignmentEpoch(), g.metadataHash(), g.emptySinceMs(),
+                g.assignor(), members, target);
     }
 
     private void skip(String type, String why) {
