@@ -326,11 +326,12 @@ public final class GroupCoordinator {
                         same.rebalanceTimeoutMs(), same.previousMemberEpoch(), same.previousMemberEpoch(),
                         same.state(), same.assigned(), same.pendingRevocation());
             }
-            // Restarted: it owns nothing now; reconcile anew.
+            // Restarted: it owns nothing now; reconcile anew (it gets its free target partitions back
+            // at once, so a restart that changes nothing writes nothing).
             return new GroupMember(same.memberId(), instanceId, r.getClientId(), clientHost,
                     same.subscribedTopicNames(), same.subscribedTopicRegex(), same.serverAssignor(),
-                    same.rebalanceTimeoutMs(), JOIN_EPOCH, JOIN_EPOCH, MemberState.MEMBER_STATE_STABLE, Map.of(),
-                    Map.of());
+                    same.rebalanceTimeoutMs(), same.memberEpoch(), same.previousMemberEpoch(),
+                    MemberState.MEMBER_STATE_STABLE, Map.of(), Map.of());
         }
         if (g.members.size() >= settings.maxSize()) {
             throw new BrookException(ErrorCode.GROUP_MAX_SIZE_REACHED, "group " + WireErrors.echo(g.groupId)
