@@ -27,7 +27,10 @@ public record QuorumConfig(
         int watchRetainedEntries,
         String controllerAdvertisedEndpoint,
         boolean autoLeaderRebalanceEnable,
-        long leaderImbalanceCheckIntervalMs) {
+        long leaderImbalanceCheckIntervalMs,
+        int groupConsumerHeartbeatIntervalMs,
+        int groupConsumerSessionTimeoutMs,
+        int groupConsumerMaxSize) {
 
     public static final String NODE_ID = "node.id";
     public static final String QUORUM_VOTERS = "controller.quorum.voters";
@@ -41,6 +44,9 @@ public record QuorumConfig(
     public static final String CONTROLLER_ADVERTISED_ENDPOINT = "controller.advertised.endpoint";
     public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_MS = "leader.imbalance.check.interval.ms";
+    public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
 
     public static final int DEFAULT_NODE_ID = 1;
     public static final String DEFAULT_QUORUM_VOTERS = "1@localhost:9093";
@@ -53,6 +59,9 @@ public record QuorumConfig(
     public static final int DEFAULT_WATCH_RETAINED_ENTRIES = 10_000;
     public static final boolean DEFAULT_AUTO_LEADER_REBALANCE_ENABLE = true;
     public static final long DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 30_000;
+    public static final int DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
+    public static final int DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS = 10_000;
+    public static final int DEFAULT_GROUP_CONSUMER_MAX_SIZE = Integer.MAX_VALUE;
 
     /** Every key this record reads, with its default and doc line (the docs table is built from this). */
     public static final List<ConfigKey> KEYS = List.of(
@@ -82,7 +91,15 @@ public record QuorumConfig(
                             + "that broker is unfenced and in the ISR (true or false)."),
             new ConfigKey(LEADER_IMBALANCE_CHECK_INTERVAL_MS, String.valueOf(DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS),
                     "How often the active controller looks for partitions not led by their preferred replica "
-                            + "(a safety net: it also looks right after a broker is unfenced or rejoins an ISR)."));
+                            + "(a safety net: it also looks right after a broker is unfenced or rejoins an ISR)."),
+            new ConfigKey(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, String.valueOf(DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
+                    "How often consumer-group members heartbeat the group coordinator (200 ms at most while "
+                            + "their group is reconciling); must be below group.consumer.session.timeout.ms."),
+            new ConfigKey(GROUP_CONSUMER_SESSION_TIMEOUT_MS, String.valueOf(DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS),
+                    "A consumer-group member without a heartbeat for this long is removed and its partitions "
+                            + "reassigned (also how long a static member that left with epoch -2 keeps its place)."),
+            new ConfigKey(GROUP_CONSUMER_MAX_SIZE, String.valueOf(DEFAULT_GROUP_CONSUMER_MAX_SIZE),
+                    "Most members of one consumer group; a member joining beyond it gets GROUP_MAX_SIZE_REACHED."));
 
     public QuorumConfig {
         Objects.requireNonNull(voters, QUORUM_VOTERS);
@@ -115,6 +132,11 @@ public record QuorumConfig(
                 DEFAULT_AUTO_LEADER_REBALANCE_ENABLE));
         b.leaderImbalanceCheckIntervalMs(longValue(properties, LEADER_IMBALANCE_CHECK_INTERVAL_MS,
                 DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS));
+        b.groupConsumerHeartbeatIntervalMs(intValue(properties, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS,
+                DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS));
+        b.groupConsumerSessionTimeoutMs(intValue(properties, GROUP_CONSUMER_SESSION_TIMEOUT_MS,
+                DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS));
+        b.groupConsumerMaxSize(intValue(properties, GROUP_CONSUMER_MAX_SIZE, DEFAULT_GROUP_CONSUMER_MAX_SIZE));
         return b.build();
     }
 
@@ -131,6 +153,14 @@ public record QuorumConfig(
             return false;
         }
         throw new ConfigException(key, raw, "not a boolean (true or false)");
+    }
+
+    private static int intValue(Map<String, String> properties, String key, int defaultValue) {
+        long v = longValue(properties, key, defaultValue);
+        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+            throw new ConfigException(key, properties.get(key), "out of range for a 32-bit integer");
+        }
+        return (int) v;
     }
 
     private static long longValue(Map<String, String> properties, String key, long defaultValue) {
@@ -177,6 +207,9 @@ public record QuorumConfig(
         private String controllerAdvertisedEndpoint = "";
         private boolean autoLeaderRebalanceEnable = DEFAULT_AUTO_LEADER_REBALANCE_ENABLE;
         private long leaderImbalanceCheckIntervalMs = DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS;
+        private int groupConsumerHeartbeatIntervalMs = DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS;
+        private int groupConsumerSessionTimeoutMs = DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS;
+        private int groupConsumerMaxSize = DEFAULT_GROUP_CONSUMER_MAX_SIZE;
 
         private Builder() {
         }
@@ -241,6 +274,21 @@ public record QuorumConfig(
             return this;
         }
 
+        public Builder groupConsumerHeartbeatIntervalMs(int ms) {
+            this.groupConsumerHeartbeatIntervalMs = ms;
+            return this;
+        }
+
+        public Builder groupConsumerSessionTimeoutMs(int ms) {
+            this.groupConsumerSessionTimeoutMs = ms;
+            return this;
+        }
+
+        public Builder groupConsumerMaxSize(int members) {
+            this.groupConsumerMaxSize = members;
+            return this;
+        }
+
         public QuorumConfig build() {
             if (nodeId < 0) {
                 throw new ConfigException(NODE_ID, nodeId, "must be >= 0");
@@ -264,13 +312,21 @@ public record QuorumConfig(
             positive(SNAPSHOT_INTERVAL_ENTRIES, snapshotIntervalEntries);
             positive(WATCH_RETAINED_ENTRIES, watchRetainedEntries);
             positive(LEADER_IMBALANCE_CHECK_INTERVAL_MS, leaderImbalanceCheckIntervalMs);
+            positive(GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, groupConsumerHeartbeatIntervalMs);
+            positive(GROUP_CONSUMER_SESSION_TIMEOUT_MS, groupConsumerSessionTimeoutMs);
+            if (groupConsumerSessionTimeoutMs <= groupConsumerHeartbeatIntervalMs) {
+                throw new ConfigException(GROUP_CONSUMER_SESSION_TIMEOUT_MS, groupConsumerSessionTimeoutMs,
+                        "must exceed " + GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS + " (" + groupConsumerHeartbeatIntervalMs + ")");
+            }
+            positive(GROUP_CONSUMER_MAX_SIZE, groupConsumerMaxSize);
             String endpoint = controllerAdvertisedEndpoint == null ? "" : controllerAdvertisedEndpoint.trim();
             if (!endpoint.isEmpty()) {
                 HostPort.parse(CONTROLLER_ADVERTISED_ENDPOINT, endpoint);
             }
             return new QuorumConfig(nodeId, parsed, dataDir, sessionTimeoutMs, heartbeatIntervalMs,
                     electionTimeoutMs, requestTimeoutMs, snapshotIntervalEntries, watchRetainedEntries, endpoint,
-                    autoLeaderRebalanceEnable, leaderImbalanceCheckIntervalMs);
+                    autoLeaderRebalanceEnable, leaderImbalanceCheckIntervalMs, groupConsumerHeartbeatIntervalMs,
+                    groupConsumerSessionTimeoutMs, groupConsumerMaxSize);
         }
 
         private static void positive(String key, long value) {

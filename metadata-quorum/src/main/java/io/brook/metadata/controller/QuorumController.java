@@ -1,6 +1,7 @@
 package io.brook.metadata.controller;
 
 import io.brook.metadata.config.HostPort;
+import io.brook.metadata.controller.group.GroupSettings;
 import io.brook.metadata.image.ControllerEndpoint;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.time.Time;
@@ -73,6 +74,11 @@ import org.slf4j.LoggerFactory;
  * preferred replica in the ISR but not leading), on becoming active, every check interval, and
  * again at once while a bounded election left eligible partitions. At most one is queued at a time.
  *
+ * <p>Consumer groups: the active controller is the group coordinator ({@link GroupCoordinator}).
+ * Member sessions are soft state like broker sessions: fresh for every member on activation, and a
+ * tick queues (ahead of requests, at most one at a time) the removal of members whose session or
+ * rebalance timeout passed; the handler checks again against the image it runs on.
+ *
  * <p>Threading: one thread owns all mutable state here (queue, tracker, handlers). Public methods
  * may be called from any thread; they only enqueue.
  */
@@ -95,7 +101,7 @@ public final class QuorumController implements AutoCloseable {
     private final AlterTopicConfigHandler alterTopicConfig = new AlterTopicConfigHandler();
     private final AlterPartitionHandler alterPartition = new AlterPartitionHandler();
     private final ProducerIdsHandler producerIds = new ProducerIdsHandler();
-    private final GroupCoordinator groups = new GroupCoordinator();
+    private final GroupCoordinator groups;
     private final AutoLeaderRebalance rebalance;
     private final PreferredLeaderElection preferredLeaders;
 
@@ -103,6 +109,7 @@ public final class QuorumController implements AutoCloseable {
     private boolean writeInFlight;
     private boolean drainScheduled;
     private boolean fenceQueued;
+    private boolean groupExpiryQueued;
     private boolean electionQueued;
     private long nextImbalanceCheckMs = Long.MAX_VALUE;
 
@@ -119,7 +126,20 @@ public final class QuorumController implements AutoCloseable {
      */
     public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
                             String advertisedEndpoint, Random random, AutoLeaderRebalance rebalance) {
+        this(nodeId, log, time, sessionTimeoutMs, requestTimeoutMs, advertisedEndpoint, random, rebalance,
+                GroupSettings.DEFAULT);
+    }
+
+    /**
+     * @param advertisedEndpoint host:port of this node's controller API, or "" to publish none
+     * @param rebalance          preferred leader election settings
+     * @param groupSettings      consumer-group coordinator settings (group.consumer.*)
+     */
+    public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
+                            String advertisedEndpoint, Random random, AutoLeaderRebalance rebalance,
+                            GroupSettings groupSettings) {
         this.nodeId = nodeId;
+        this.groups = new GroupCoordinator(groupSettings);
         this.rebalance = rebalance;
         this.preferredLeaders = new PreferredLeaderElection(rebalance.maxElectionsPerWrite());
         this.log = log;
@@ -184,7 +204,7 @@ public final class QuorumController implements AutoCloseable {
     /** A consumer-group member's heartbeat (docs/groups.md); writes records only when something changed. */
     public CompletableFuture<ConsumerGroupHeartbeatResponse> consumerGroupHeartbeat(GroupHeartbeatRequest req) {
         return submit("ConsumerGroupHeartbeat", image -> groups.heartbeat(image, req, time.monotonicMs(),
-                System.currentTimeMillis()));
+                time.milliseconds()));
     }
 
     /** Deletes groups without members. */
@@ -251,6 +271,9 @@ public final class QuorumController implements AutoCloseable {
                 });
                 queue.addFirst(fence);
             }
+            if (activeTerm >= 0 && !groupExpiryQueued && groups.anyExpired(log.image(), now)) {
+                queueGroupExpiry(now);
+            }
             if (activeTerm >= 0 && rebalance.enabled() && now >= nextImbalanceCheckMs) {
                 nextImbalanceCheckMs = now + rebalance.checkIntervalMs();
                 queueElection();
@@ -261,6 +284,22 @@ public final class QuorumController implements AutoCloseable {
         }
     }
 
+    /** Queues, ahead of requests, the removal of group members whose session or rebalance timeout passed. */
+    private void queueGroupExpiry(long now) {
+        groupExpiryQueued = true;
+        Operation<List<String>> expire = new Operation<>("ExpireGroupMembers", image -> {
+            groupExpiryQueued = false;
+            return groups.expireMembers(image, time.monotonicMs(), time.milliseconds());
+        }, now + requestTimeoutMs);
+        expire.future.whenComplete((removed, err) -> {
+            groupExpiryQueued = false;
+            if (err == null && !removed.isEmpty()) {
+                LOG.info("Removed consumer-group members {}: session or rebalance timeout passed", removed);
+            }
+        });
+        queue.addFirst(expire);
+    }
+
     private void refreshLeadership() {
         long term = log.activeTerm();
         if (term == activeTerm) {
@@ -269,10 +308,12 @@ public final class QuorumController implements AutoCloseable {
         if (term < 0) {
             LOG.info("Node {} is no longer the active controller (term {})", nodeId, activeTerm);
             activeTerm = -1;
+            groups.onDeactivated();
             return;
         }
         activeTerm = term;
         brokers.onActivated(log.image(), time.monotonicMs());
+        groups.onActivated(log.image(), time.monotonicMs());
         // Check at once: the previous controller may have died between a write that enabled an
         // election and the election.
         nextImbalanceCheckMs = time.monotonicMs() + rebalance.checkIntervalMs();

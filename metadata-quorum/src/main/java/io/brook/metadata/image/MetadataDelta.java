@@ -225,11 +225,8 @@ public final class MetadataDelta {
             skip("GroupMember", "unknown group " + r.getGroupId());
             return;
         }
-        GroupMember existing = g.members().get(r.getMemberId());
-        if (existing != null && existing.memberEpoch() > r.getMemberEpoch()) {
-            skip("GroupMember", r.getMemberId() + " epoch " + r.getMemberEpoch());
-            return;
-        }
+        // No epoch check: a member's epoch may go down (a static member leaving with -2, a restart
+        // joining with 0); the controller validates every write against the applied image.
         TreeMap<String, GroupMember> members = new TreeMap<>(g.members());
         members.put(r.getMemberId(), new GroupMember(r.getMemberId(), r.getInstanceId(), r.getClientId(),
                 r.getClientHost(), r.getSubscribedTopicNamesList(), r.getSubscribedTopicRegex(), r.getServerAssignor(),

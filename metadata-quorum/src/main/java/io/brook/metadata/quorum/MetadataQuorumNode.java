@@ -4,6 +4,7 @@ import io.brook.metadata.api.ControllerGrpcService;
 import io.brook.metadata.config.QuorumConfig;
 import io.brook.metadata.controller.AutoLeaderRebalance;
 import io.brook.metadata.controller.QuorumController;
+import io.brook.metadata.controller.group.GroupSettings;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.statemachine.MetadataStateMachine;
 import io.brook.metadata.time.Time;
@@ -67,7 +68,9 @@ public final class MetadataQuorumNode implements AutoCloseable {
         this.controller = new QuorumController(config.nodeId(), log, time, config.sessionTimeoutMs(),
                 config.requestTimeoutMs(), config.controllerAdvertisedEndpoint(), new SecureRandom(),
                 new AutoLeaderRebalance(config.autoLeaderRebalanceEnable(), config.leaderImbalanceCheckIntervalMs(),
-                        AutoLeaderRebalance.DEFAULT_MAX_ELECTIONS_PER_WRITE));
+                        AutoLeaderRebalance.DEFAULT_MAX_ELECTIONS_PER_WRITE),
+                new GroupSettings(config.groupConsumerHeartbeatIntervalMs(), config.groupConsumerSessionTimeoutMs(),
+                        config.groupConsumerMaxSize()));
         this.describer = new QuorumDescriber(config.nodeId(), server, stateMachine::image);
         // Ratis heartbeats every half minimum election timeout, and after errors its appender waits
         // up to 0.3 election timeouts between attempts (RatisSettings.appenderRetryPolicy): a

@@ -27,6 +27,25 @@ class QuorumConfigTest {
     }
 
     @Test
+    void groupCoordinatorKeys() {
+        QuorumConfig d = QuorumConfig.fromProperties(Map.of());
+        assertThat(d.groupConsumerHeartbeatIntervalMs()).isEqualTo(1_000);
+        assertThat(d.groupConsumerSessionTimeoutMs()).isEqualTo(10_000);
+        assertThat(d.groupConsumerMaxSize()).isEqualTo(Integer.MAX_VALUE);
+        QuorumConfig c = QuorumConfig.fromProperties(Map.of("group.consumer.heartbeat.interval.ms", "500",
+                "group.consumer.session.timeout.ms", "3000", "group.consumer.max.size", "10"));
+        assertThat(c.groupConsumerHeartbeatIntervalMs()).isEqualTo(500);
+        assertThat(c.groupConsumerSessionTimeoutMs()).isEqualTo(3_000);
+        assertThat(c.groupConsumerMaxSize()).isEqualTo(10);
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("group.consumer.session.timeout.ms", "1000")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.heartbeat.interval.ms");
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("group.consumer.max.size", "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.max.size");
+        assertThatThrownBy(() -> QuorumConfig.fromProperties(Map.of("group.consumer.max.size", "99999999999")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.max.size");
+    }
+
+    @Test
     void leaderRebalanceKeys() {
         QuorumConfig defaults = QuorumConfig.fromProperties(Map.of());
         assertThat(defaults.autoLeaderRebalanceEnable()).isTrue();

@@ -22,7 +22,11 @@ import io.brook.proto.metadata.v1.CreatableTopic;
 import io.brook.proto.metadata.v1.CreatePartitionsRequest;
 import io.brook.proto.metadata.v1.CreatePartitionsResponse;
 import io.brook.proto.metadata.v1.CreateTopicsRequest;
+import io.brook.proto.metadata.v1.DeleteGroupsRequest;
 import io.brook.proto.metadata.v1.DeleteTopicsRequest;
+import io.brook.proto.metadata.v1.GroupHeartbeatRequest;
+import io.brook.proto.v1.ConsumerGroupHeartbeatRequest;
+import io.brook.proto.v1.ConsumerGroupHeartbeatResponse;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.PartitionState;
 import io.brook.proto.metadata.v1.RegisterBrokerRequest;
@@ -100,6 +104,33 @@ class QuorumControllerTest {
         Throwable t = catchThrowable(f::join);
         assertThat(t).isInstanceOf(CompletionException.class).hasCauseInstanceOf(BrookException.class);
         return (BrookException) t.getCause();
+    }
+
+    @Test
+    void consumerGroupHeartbeatsGoThroughTheLogAndSilentMembersExpire() {
+        brokers(1);
+        TopicImage t = createTopic("orders", 2, 1);
+        ConsumerGroupHeartbeatResponse r = controller.consumerGroupHeartbeat(GroupHeartbeatRequest.newBuilder()
+                .setClientHost("10.1.2.3").setRequest(ConsumerGroupHeartbeatRequest.newBuilder().setGroupId("g")
+                        .setMemberEpoch(0).addSubscribedTopicNames("orders")).build()).join();
+        assertThat(r.getMemberEpoch()).isEqualTo(1);
+        assertThat(r.getAssignmentList()).singleElement().satisfies(a -> {
+            assertThat(a.getTopicId()).isEqualTo(t.id());
+            assertThat(a.getPartitionsList()).containsExactly(0, 1);
+        });
+        assertThat(log.image().groups().get("g").members().get(r.getMemberId()).clientHost()).isEqualTo("10.1.2.3");
+        long index = log.image().appliedIndex();
+        controller.consumerGroupHeartbeat(GroupHeartbeatRequest.newBuilder().setRequest(ConsumerGroupHeartbeatRequest
+                .newBuilder().setGroupId("g").setMemberId(r.getMemberId()).setMemberEpoch(1)
+                .addSubscribedTopicNames("orders").addAllOwnedPartitions(r.getAssignmentList())).build()).join();
+        assertThat(log.image().appliedIndex()).as("an idle heartbeat appends nothing").isEqualTo(index);
+        assertThat(error(controller.deleteGroups(DeleteGroupsRequest.newBuilder().addGroupIds("g").build())).code())
+                .isEqualTo(ErrorCode.GROUP_NOT_EMPTY);
+        time.advanceMs(10_000); // group.consumer.session.timeout.ms
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.image().groups().get("g").members().isEmpty());
+        assertThat(log.image().groups().get("g").emptySinceMs()).isPositive();
+        controller.deleteGroups(DeleteGroupsRequest.newBuilder().addGroupIds("g").build()).join();
+        assertThat(log.image().groups()).doesNotContainKey("g");
     }
 
     @Test

@@ -3,8 +3,11 @@ package io.brook.metadata.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.brook.proto.metadata.v1.FenceBrokerRecord;
-import io.brook.proto.metadata.v1.GroupEpochRecord;
 import io.brook.proto.metadata.v1.GroupMemberRecord;
+import io.brook.proto.metadata.v1.GroupMemberRemovedRecord;
+import io.brook.proto.metadata.v1.GroupMetadataRecord;
+import io.brook.proto.metadata.v1.GroupRemovedRecord;
+import io.brook.proto.metadata.v1.MemberState;
 import io.brook.proto.metadata.v1.GroupTargetAssignmentRecord;
 import io.brook.proto.metadata.v1.MetadataRecord;
 import io.brook.proto.metadata.v1.PartitionChangeRecord;
@@ -60,14 +63,46 @@ class MetadataDeltaTest {
                         .setKey("cleanup.policy").setValue("compact")).build(),
                         MetadataRecord.newBuilder().setProducerIds(ProducerIdsRecord.newBuilder().setBrokerId(2)
                                 .setBrokerEpoch(1).setNextProducerId(1000)).build()),
-                List.of(MetadataRecord.newBuilder().setGroupEpoch(GroupEpochRecord.newBuilder().setGroupId("g")
-                                .setEpoch(1)).build(),
+                List.of(groupMetadata("g", 1, 1, 42, 0),
                         MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder().setGroupId("g")
-                                .setMemberId("m1").setMemberEpoch(1).addSubscribedTopics("orders")).build(),
+                                .setMemberId("m1").setClientId("c1").setClientHost("10.0.0.1")
+                                .addSubscribedTopicNames("orders").setServerAssignor("range")
+                                .setRebalanceTimeoutMs(300_000).setMemberEpoch(1).setPreviousMemberEpoch(0)
+                                .setState(MemberState.MEMBER_STATE_STABLE)
+                                .addAssigned(TopicPartitions.newBuilder().setTopicId("T1").addPartitions(0)))
+                                .build(),
+                        MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder().setGroupId("g")
+                                .setMemberId("m2").setInstanceId("i2").setSubscribedTopicRegex("ord.*")
+                                .setMemberEpoch(1).setState(MemberState.MEMBER_STATE_UNREVOKED_PARTITIONS)
+                                .addAssigned(TopicPartitions.newBuilder().setTopicId("T1").addPartitions(1))
+                                .addPendingRevocation(TopicPartitions.newBuilder().setTopicId("T1").addPartitions(2)))
+                                .build(),
                         MetadataRecord.newBuilder().setGroupTargetAssignment(GroupTargetAssignmentRecord.newBuilder()
-                                .setGroupId("g").setMemberId("m1").setAssignmentEpoch(1).addPartitions(
-                                        TopicPartitions.newBuilder().setTopicId("T1").addPartitions(0).addPartitions(1)))
+                                .setGroupId("g").setMemberId("m1").addPartitions(
+                                        TopicPartitions.newBuilder().setTopicId("T1").addPartitions(1).addPartitions(0)))
+                                .build(),
+                        MetadataRecord.newBuilder().setGroupTargetAssignment(GroupTargetAssignmentRecord.newBuilder()
+                                .setGroupId("g").setMemberId("m2")).build(),
+                        groupMetadata("g2", 1, 1, 0, 0),
+                        groupMetadata("empty", 3, 3, 0, 1_700_000_000_000L)),
+                // m2 leaves as a static member (its epoch goes down to -2), m1 leaves, g2 is deleted.
+                List.of(MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder().setGroupId("g")
+                                .setMemberId("m2").setInstanceId("i2").setSubscribedTopicRegex("ord.*")
+                                .setMemberEpoch(-2).setPreviousMemberEpoch(1)
+                                .setState(MemberState.MEMBER_STATE_STABLE)
+                                .addAssigned(TopicPartitions.newBuilder().setTopicId("T1").addPartitions(1)))
+                                .build(),
+                        MetadataRecord.newBuilder().setGroupMemberRemoved(GroupMemberRemovedRecord.newBuilder()
+                                .setGroupId("g").setMemberId("m1")).build(),
+                        groupMetadata("g", 2, 2, 43, 0),
+                        MetadataRecord.newBuilder().setGroupRemoved(GroupRemovedRecord.newBuilder().setGroupId("g2"))
                                 .build()));
+    }
+
+    static MetadataRecord groupMetadata(String groupId, int epoch, int assignmentEpoch, long hash, long emptySince) {
+        return MetadataRecord.newBuilder().setGroupMetadata(GroupMetadataRecord.newBuilder().setGroupId(groupId)
+                .setEpoch(epoch).setAssignmentEpoch(assignmentEpoch).setMetadataHash(hash).setEmptySinceMs(emptySince)
+                .setAssignor("uniform")).build();
     }
 
     static MetadataImage replay(List<List<MetadataRecord>> log) {
@@ -81,7 +116,7 @@ class MetadataDeltaTest {
     @Test
     void replayBuildsTheExpectedImage() {
         MetadataImage image = replay(sampleLog());
-        assertThat(image.appliedIndex()).isEqualTo(6);
+        assertThat(image.appliedIndex()).isEqualTo(7);
         assertThat(image.brokers().get(1).epoch()).as("epoch = index of the registration entry").isEqualTo(1);
         assertThat(image.brokers().get(1).fenced()).isTrue();
         assertThat(image.brokers().get(2).fenced()).isFalse();
@@ -93,7 +128,49 @@ class MetadataDeltaTest {
         assertThat(image.topicByName("orders").orElseThrow().configs())
                 .containsExactlyInAnyOrderEntriesOf(Map.of("retention.ms", "1000", "cleanup.policy", "compact"));
         assertThat(image.nextProducerId()).isEqualTo(1000);
-        assertThat(image.groups().get("g").targetAssignment().get("m1").partitions().get("T1")).containsExactly(0, 1);
+        GroupImage g = image.groups().get("g");
+        assertThat(g.epoch()).isEqualTo(2);
+        assertThat(g.assignmentEpoch()).isEqualTo(2);
+        assertThat(g.metadataHash()).isEqualTo(43);
+        assertThat(g.assignor()).isEqualTo("uniform");
+        assertThat(g.members()).containsOnlyKeys("m2");
+        assertThat(g.targetAssignment()).as("a removed member's target goes with it").containsOnlyKeys("m2");
+        GroupMember m2 = g.members().get("m2");
+        assertThat(m2.memberEpoch()).as("a static leave lowers the epoch").isEqualTo(-2);
+        assertThat(m2.previousMemberEpoch()).isEqualTo(1);
+        assertThat(m2.instanceId()).isEqualTo("i2");
+        assertThat(m2.subscribedTopicRegex()).isEqualTo("ord.*");
+        assertThat(m2.assigned()).isEqualTo(Map.of("T1", List.of(1)));
+        assertThat(m2.pendingRevocation()).isEmpty();
+        assertThat(image.groups()).containsOnlyKeys("g", "empty");
+        assertThat(image.groups().get("empty").emptySinceMs()).isEqualTo(1_700_000_000_000L);
+        assertThat(image.groups().get("empty").state()).isEqualTo(GroupImage.EMPTY);
+    }
+
+    @Test
+    void groupRecordsApplyInFull() {
+        MetadataImage image = replay(sampleLog().subList(0, 6));
+        GroupImage g = image.groups().get("g");
+        GroupMember m1 = g.members().get("m1");
+        assertThat(m1.clientId()).isEqualTo("c1");
+        assertThat(m1.clientHost()).isEqualTo("10.0.0.1");
+        assertThat(m1.subscribedTopicNames()).containsExactly("orders");
+        assertThat(m1.serverAssignor()).isEqualTo("range");
+        assertThat(m1.rebalanceTimeoutMs()).isEqualTo(300_000);
+        assertThat(m1.state()).isEqualTo(MemberState.MEMBER_STATE_STABLE);
+        assertThat(g.members().get("m2").pendingRevocation()).isEqualTo(Map.of("T1", List.of(2)));
+        assertThat(g.targetAssignment().get("m1")).as("sorted").isEqualTo(Map.of("T1", List.of(0, 1)));
+        assertThat(g.targetAssignment().get("m2")).isEmpty();
+        assertThat(g.state()).isEqualTo(GroupImage.RECONCILING);
+        // Group records for an unknown group change nothing.
+        MetadataImage after = MetadataDelta.replayEntry(image, 7, 1, List.of(
+                MetadataRecord.newBuilder().setGroupMember(GroupMemberRecord.newBuilder().setGroupId("nope")
+                        .setMemberId("x")).build(),
+                MetadataRecord.newBuilder().setGroupTargetAssignment(GroupTargetAssignmentRecord.newBuilder()
+                        .setGroupId("nope").setMemberId("x")).build(),
+                MetadataRecord.newBuilder().setGroupMemberRemoved(GroupMemberRemovedRecord.newBuilder()
+                        .setGroupId("nope").setMemberId("x")).build()));
+        assertThat(withIndex(after, image.appliedIndex())).isEqualTo(image);
     }
 
     @Test
@@ -117,11 +194,12 @@ class MetadataDeltaTest {
     @Test
     void staleRecordsChangeNothing() {
         MetadataImage image = replay(sampleLog());
-        MetadataImage after = MetadataDelta.replayEntry(image, 7, 1, List.of(
+        MetadataImage after = MetadataDelta.replayEntry(image, 8, 1, List.of(
                 change("T1", 0, 3, List.of(3), 5, 1),     // partition epoch not newer
                 unfence(1, 99),                            // wrong broker epoch
                 MetadataRecord.newBuilder().setTopic(TopicRecord.newBuilder().setName("orders").setTopicId("T2")).build(),
-                MetadataRecord.newBuilder().setProducerIds(ProducerIdsRecord.newBuilder().setNextProducerId(500)).build()));
+                MetadataRecord.newBuilder().setProducerIds(ProducerIdsRecord.newBuilder().setNextProducerId(500)).build(),
+                groupMetadata("g", 1, 1, 7, 0)));             // group epoch older
         assertThat(withIndex(after, image.appliedIndex())).isEqualTo(image);
     }
 
