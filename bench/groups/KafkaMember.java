@@ -35,7 +35,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * each value). SIGTERM closes the consumer, which leaves the group.
  */
 public final class KafkaMember {
-  static final long GAP_MS = Long.getLong("gap.ms", 100);
+  static final long GAP_MS = Long.getLong("gap.ms", 250);
   static final PrintStream OUT = new PrintStream(System.out, true, StandardCharsets.UTF_8);
 
   final String name;
