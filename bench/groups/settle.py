@@ -40,7 +40,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 KAFKA_LIB = os.path.join(HERE, "lib")
-BROOK_LIB = os.path.join(ROOT, "deploy", "target", "lib")
+BROOK_LIB = os.environ.get("BROOK_LIB", os.path.join(ROOT, "deploy", "target", "lib"))  # the distribution
 
 
 def now_ms():
@@ -55,6 +55,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def host_cpu():
+    """(busy, total) jiffies of all cores, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return v[0] + v[1] + v[2] + v[5] + v[6], sum(v)
 
 
 def loadavg():
@@ -394,7 +401,7 @@ class Run:
             (e["ts"] for e in self.snapshot() if e["member"] == name and e["ev"] == "start"), None),
             [self.members[name]])
 
-    def await_settled(self, phase, t0, subject):
+    def await_settled(self, phase, t0, subject, cpu0):
         live = [m for m in self.members if m not in self.dead]
         procs = [self.members[m] for m in live] + [self.load] + self.cluster.nodes
         timeout = self.args.settle_timeout_s
@@ -408,10 +415,12 @@ class Run:
         pauses = {m: gaps_of(evs, m, t0, t1, now_ms()) for m in others}
         kept, nkept = kept_partition_pause(evs, t0, t1, others, self.dead)
         owned, _ = ownership(evs, t1, self.dead)
+        cpu1 = host_cpu()
+        busy = round(100.0 * (cpu1[0] - cpu0[0]) / max(1, cpu1[1] - cpu0[1]))
         row = {"system": self.cluster.name, "phase": phase, "settle_ms": t1 - t0,
                "max_pause_ms_others": max(pauses.values()) if pauses else 0, "max_pause_ms_kept": kept,
                "kept_partitions": nkept, "pause_ms_by_member": pauses,
-               "assignment": {m: sorted(ps) for m, ps in sorted(owned.items())}, "loadavg": loadavg()}
+               "assignment": {m: sorted(ps) for m, ps in sorted(owned.items())}, "loadavg": loadavg(), "host_busy_pct": busy}
         log("%s %s: settled after %d ms, max pause of others %d ms (kept partitions: %d ms), assignment %s"
             % (self.cluster.name, phase, row["settle_ms"], row["max_pause_ms_others"], kept, row["assignment"]))
         return row
@@ -430,27 +439,30 @@ class Run:
         log("%s: topic %s (%d partitions) created, producing %d records/s" % (self.cluster.name, self.topic,
                                                                              a.partitions, a.rate))
         # start: MEMBERS members join the empty group
+        cpu0 = host_cpu()
         for i in range(1, a.members + 1):
             self.start_member("m%d" % i)
         t0 = min(self.member_start_ts("m%d" % i) for i in range(1, a.members + 1))
-        rows.append(self.await_settled("start", t0, None))
+        rows.append(self.await_settled("start", t0, None, cpu0))
         time.sleep(a.steady_s)
         # join: one more member
         joiner = "m%d" % (a.members + 1)
+        cpu0 = host_cpu()
         self.start_member(joiner)
         t0 = self.member_start_ts(joiner)
         log("%s: %s started (%d ms after spawn, JVM start + subscribe)" % (
             self.cluster.name, joiner, t0 - self.members[joiner].spawn_ms))
-        rows.append(self.await_settled("join", t0, joiner))
+        rows.append(self.await_settled("join", t0, joiner, cpu0))
         time.sleep(a.steady_s)
         # death: SIGKILL the first member (it owns partitions: checked by the settle condition above)
         victim = "m1"
+        cpu0 = host_cpu()
         t0 = now_ms()
         self.members[victim].signal(signal.SIGKILL)
         self.dead.add(victim)
         self.members[victim].p.wait()
         log("%s: %s SIGKILLed" % (self.cluster.name, victim))
-        rows.append(self.await_settled("death", t0, victim))
+        rows.append(self.await_settled("death", t0, victim, cpu0))
         sent = [e for e in self.snapshot() if e["member"] == "producer" and e["ev"] == "tick"]
         if sent:
             last = sent[-1]
@@ -517,11 +529,12 @@ def main():
             else:
                 shutil.rmtree(workdir, ignore_errors=True)
 
-    lines = ["%-6s %-6s %9s %20s %18s %s" % ("system", "phase", "settle_ms", "max_pause_ms_others",
-                                             "max_pause_ms_kept", "assignment after")]
+    lines = ["%-6s %-6s %9s %20s %18s %6s %s" % ("system", "phase", "settle_ms", "max_pause_ms_others",
+                                                  "max_pause_ms_kept", "host%", "assignment after")]
     for r in rows:
-        lines.append("%-6s %-6s %9d %20d %18d %s" % (r["system"], r["phase"], r["settle_ms"], r["max_pause_ms_others"],
-                                                     r["max_pause_ms_kept"], json.dumps(r["assignment"])))
+        lines.append("%-6s %-6s %9d %20d %18d %6d %s" % (
+            r["system"], r["phase"], r["settle_ms"], r["max_pause_ms_others"], r["max_pause_ms_kept"],
+            r["host_busy_pct"], json.dumps(r["assignment"])))
     summary = {"ts": stamp, "cores": os.cpu_count(), "nodes": args.nodes, "members": args.members,
                "partitions": args.partitions, "rate": args.rate, "rows": rows, "failures": failures}
     text = "\n".join(lines) + "\n" + json.dumps(summary) + "\n"
