@@ -312,6 +312,19 @@ def ownership(events, t_end, dead):
     return owned, last_change
 
 
+def acquired_at(events, member, p):
+    """When p last entered the member's owned set (from the `owned` field, so listeners that report
+    the whole assignment on every callback count the same as incremental ones); 0 if never."""
+    had, since = False, 0
+    for e in events:
+        if e["member"] == member and e["ev"] in ("assigned", "revoked", "lost"):
+            has = p in e["owned"]
+            if has and not had:
+                since = e["ts"]
+            had = has
+    return since
+
+
 def settle_point(events, t0, live, dead, partitions, confirm_ms, now):
     """The settle time (ms, wall clock) of a phase that started at t0, or None while unsettled."""
     owned, last_change = ownership(events, now, dead)
@@ -327,8 +340,7 @@ def settle_point(events, t0, live, dead, partitions, confirm_ms, now):
         return None
     t = max(t0, last_change)
     for p, (m,) in owners.items():
-        assigned = [e["ts"] for e in events if e["member"] == m and e["ev"] == "assigned" and p in e["partitions"]]
-        ta = max(assigned) if assigned else 0
+        ta = acquired_at(events, m, p)
         if ta < t0:
             continue  # same owner since before the phase
         first = [e["ts"] for e in events if e["member"] == m and e["ev"] == "first" and e["p"] == p and e["ts"] >= ta]
