@@ -8,6 +8,10 @@ import io.brook.broker.api.BrokerGrpcService;
 import io.brook.broker.api.MalformedRequests;
 import io.brook.broker.api.UnknownMethods;
 import io.brook.broker.config.NodeConfig;
+import io.brook.broker.group.GroupController;
+import io.brook.broker.group.GroupGrpcService;
+import io.brook.broker.group.GroupSettings;
+import io.brook.broker.group.OffsetsCoordinator;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.broker.replication.IsrManager;
 import io.brook.broker.replication.ReplicaFetcherManager;
@@ -22,6 +26,7 @@ import io.brook.storage.log.LogStore;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -32,6 +37,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +68,13 @@ public final class BrookNode implements AutoCloseable {
   private MetadataClient metadata;
   private ReplicaFetcherManager fetchers;
   private IsrManager isr;
+  private OffsetsCoordinator offsets;
+  /** Where consumer-group calls run (they block on the controller, image and replication waits). */
+  private final ExecutorService groupWorkers = Executors.newCachedThreadPool(r -> {
+    Thread th = new Thread(r, "brook-groups");
+    th.setDaemon(true);
+    return th;
+  });
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
   private Server grpc;
   private HttpServer http;
@@ -127,12 +141,31 @@ public final class BrookNode implements AutoCloseable {
           config.get(NodeConfig.REPLICA_FETCH_WAIT_MAX_MS), config.get(NodeConfig.REPLICA_FETCH_MAX_BYTES));
       host.replicateWith(fetchers);
       isr = new IsrManager(host, metadata, config.get(NodeConfig.REPLICA_LAG_TIME_MAX_MS), timer);
-      metadata.addImageListener(host::onImage);
+      GroupController groupController = GroupController.of(metadata);
+      offsets = new OffsetsCoordinator(host, groupController, groupSettings(), System::currentTimeMillis);
+      metadata.addImageListener(img -> {
+        host.onImage(img);
+        // After the host applied it: load the offsets of newly led __consumer_offsets partitions.
+        groupWorkers.execute(() -> {
+          try {
+            if (host.awaitImage(i -> i.appliedIndex() >= img.appliedIndex(), 10_000) != null) {
+              offsets.refresh();
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+      });
       host.onImage(metadata.image());
+      long retentionCheck = config.get(NodeConfig.OFFSETS_RETENTION_CHECK_INTERVAL_MS);
+      timer.scheduleWithFixedDelay(() -> groupWorkers.execute(offsets::expireOffsets), retentionCheck, retentionCheck,
+          TimeUnit.MILLISECONDS);
       server.addService(malformedRequests.guard(new BrokerGrpcService(host, "", metadata)));
       server.addService(malformedRequests.guard(new ReplicationGrpcService(host, isr)));
       server.addService(malformedRequests.guard(new AdminGrpcService(host, metadata, "", config.get(NodeConfig.NUM_PARTITIONS),
           config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR))));
+      server.addService(ServerInterceptors.intercept(malformedRequests.guard(new GroupGrpcService(host, groupController,
+          offsets, this::peerChannel, groupWorkers, System::currentTimeMillis)), GroupGrpcService.callContext()));
     }
     grpc = server.build().start();
     if (metadata != null) {
@@ -145,6 +178,13 @@ public final class BrookNode implements AutoCloseable {
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
         http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
+  }
+
+  private GroupSettings groupSettings() {
+    return new GroupSettings(config.get(NodeConfig.OFFSETS_TOPIC_NUM_PARTITIONS), config.offsetsTopicReplicationFactor(),
+        config.get(NodeConfig.OFFSETS_RETENTION_MINUTES) * 60_000L,
+        config.get(NodeConfig.OFFSETS_RETENTION_CHECK_INTERVAL_MS), config.get(NodeConfig.OFFSET_METADATA_MAX_BYTES),
+        GroupSettings.DEFAULT.memberWaitMs());
   }
 
   /** A channel to another broker's gRPC endpoint, or null while its address is unknown. */
@@ -235,6 +275,8 @@ public final class BrookNode implements AutoCloseable {
     if (http != null) {
       http.stop(0);
     }
+    closeQuietly("offsets coordinator", offsets);
+    groupWorkers.shutdownNow();
     closeQuietly("partitions", host);
     closeQuietly("log store", logStore);
     closeQuietly("metadata quorum", quorum);

@@ -1,6 +1,7 @@
 package io.brook.broker.api;
 
 import io.brook.broker.config.TopicConfigs;
+import io.brook.broker.group.OffsetsTopic;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.image.MetadataImage;
@@ -117,6 +118,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   public void deleteTopic(DeleteTopicRequest req, StreamObserver<DeleteTopicResponse> out) {
     answer(out, () -> {
       requireLegalTopicName(req.getName());
+      OffsetsTopic.refuseClientChange(req.getName(), "delete");
       metadata.deleteTopics(DeleteTopicsRequest.newBuilder().addNames(req.getName()).build());
       awaitLocal(img -> img.topicByName(req.getName()).isEmpty());
       return DeleteTopicResponse.getDefaultInstance();
@@ -156,6 +158,7 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   public void createPartitions(CreatePartitionsRequest req, StreamObserver<CreatePartitionsResponse> out) {
     answer(out, () -> {
       requireLegalTopicName(req.getName());
+      OffsetsTopic.refuseClientChange(req.getName(), "add partitions to");
       metadata.createPartitions(req.getName(), req.getTotalPartitions());
       TopicImage t = awaitLocal(img -> img.topicByName(req.getName())
           .map(x -> x.partitions().size() >= req.getTotalPartitions()).orElse(false))

@@ -1,6 +1,7 @@
 package io.brook.broker.api;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.brook.broker.group.OffsetsTopic;
 import io.brook.broker.partition.Partition;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.metadata.client.MetadataClient;
@@ -142,6 +143,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
   }
 
   private CompletableFuture<ProduceResponse> handleProduce(ProduceRequest req) {
+    OffsetsTopic.refuseClientChange(req.getTopic(), "produce to");
     Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
     ByteBuffer batches = switch (req.getDataCase()) {
       case RECORD_BATCHES -> ByteBuffer.wrap(req.getRecordBatches().toByteArray());

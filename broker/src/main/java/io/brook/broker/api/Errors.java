@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * but may not be written is INVALID_RECORD, an unexpected failure is UNKNOWN_SERVER_ERROR and
  * logged. Messages are bounded when the result is sent ({@link BrookException#toDetail()}).
  */
-final class Errors {
+public final class Errors {
   private static final Logger log = LoggerFactory.getLogger(Errors.class);
   /** A failing disk fails every request that touches it: one line per 10 s, the first with its trace. */
   private static final RateLimit STORAGE_LOG = new RateLimit(10, TimeUnit.SECONDS);
@@ -31,7 +31,8 @@ final class Errors {
 
   private Errors() {}
 
-  static BrookException toBrook(Throwable t) {
+  /** What {@code t} (unwrapped from completion wrappers) means on the wire; unexpected failures are logged. */
+  public static BrookException toBrook(Throwable t) {
     Throwable c = t;
     while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
       c = c.getCause();

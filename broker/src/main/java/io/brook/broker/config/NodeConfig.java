@@ -63,6 +63,17 @@ public final class NodeConfig {
   public static final Key<Long> LOG_CLEANER_BACKOFF_MS = B.define("log.cleaner.backoff.ms", Type.LONG, 15_000L, atLeast(1),
       "Pause between two log compaction passes over the broker's compacted logs.");
 
+  public static final Key<Integer> OFFSETS_TOPIC_NUM_PARTITIONS = B.define("offsets.topic.num.partitions", Type.INT, 10, atLeast(1),
+      "Partitions of the internal topic __consumer_offsets (committed offsets of consumer groups), fixed when the first group call creates it. Kafka's default is 50; 10 keeps a small cluster light.");
+  public static final Key<Integer> OFFSETS_TOPIC_REPLICATION_FACTOR = B.define("offsets.topic.replication.factor", Type.INT, -1,
+      atLeast(-1), "Replication factor of __consumer_offsets when it is created. -1: min(3, number of controller quorum voters), so a single node works and a 3-node cluster gets 3.");
+  public static final Key<Integer> OFFSETS_RETENTION_MINUTES = B.define("offsets.retention.minutes", Type.INT, 10080, atLeast(1),
+      "Committed offsets of a group are deleted once it has had no members for this long (7 days).");
+  public static final Key<Long> OFFSETS_RETENTION_CHECK_INTERVAL_MS = B.define("offsets.retention.check.interval.ms", Type.LONG,
+      600_000L, atLeast(1), "How often the offsets coordinator looks for expired committed offsets.");
+  public static final Key<Integer> OFFSET_METADATA_MAX_BYTES = B.define("offset.metadata.max.bytes", Type.INT, 4096, atLeast(0),
+      "Longest metadata string (in characters) an offset commit may carry; longer ones get OFFSET_METADATA_TOO_LARGE.");
+
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
 
@@ -88,6 +99,9 @@ public final class NodeConfig {
     c.nodeId();
     if (c.isController()) {
       c.quorumConfig(); // validates the quorum's keys too
+    }
+    if (c.get(OFFSETS_TOPIC_REPLICATION_FACTOR) == 0) {
+      throw new ConfigException("offsets.topic.replication.factor must be -1 (automatic) or at least 1, not 0");
     }
     if (!c.isBroker() && !c.isController()) {
       throw new ConfigException("process.roles must name broker, controller or both");
@@ -224,6 +238,23 @@ public final class NodeConfig {
     }
     int port = get(GRPC_PORT);
     return String.join(",", quorumConfig().voters().stream().map(v -> v.host() + ":" + port).toList());
+  }
+
+  /**
+   * {@code offsets.topic.replication.factor} resolved: -1 becomes min(3, number of controllers).
+   *
+   * @throws ConfigException if it is 0
+   */
+  public int offsetsTopicReplicationFactor() {
+    int rf = get(OFFSETS_TOPIC_REPLICATION_FACTOR);
+    if (rf == 0) {
+      throw new ConfigException("offsets.topic.replication.factor must be -1 (automatic) or at least 1, not 0");
+    }
+    if (rf > 0) {
+      return rf;
+    }
+    int controllers = isController() ? quorumConfig().voters().size() : controllerEndpoints().split(",").length;
+    return Math.min(3, Math.max(1, controllers));
   }
 
   /** Every key with its effective value (for the startup log). */
