@@ -334,8 +334,8 @@ public final class OffsetsCoordinator implements AutoCloseable {
       throw new BrookException(ErrorCode.UNKNOWN_MEMBER_ID, "member " + io.brook.proto.errors.WireErrors.echo(memberId)
           + " is not in group '" + groupId + "' (evicted after its session timed out?): rejoin with epoch 0");
     }
-    if (epoch == m.memberEpoch() || (epoch == m.previousMemberEpoch() && epoch > 0)) {
-      return; // the previous epoch: a commit racing the member's epoch bump (GroupMember#previousMemberEpoch)
+    if (epoch == m.memberEpoch()) {
+      return; // Kafka's rule (KIP-848): only the current epoch; a commit racing a bump is retried by the client
     }
     throw new BrookException(ErrorCode.STALE_MEMBER_EPOCH, "member " + memberId + " of group '" + groupId
         + "' committed with epoch " + epoch + " but its epoch is " + m.memberEpoch() + ": heartbeat, then commit again");

@@ -130,7 +130,9 @@ class GroupOffsetsTest {
     assertThat(fetch("g")).isEmpty();
 
     broker.groups().offsetCommit(commit("g", "m1", 5, part(ORDERS, 0, 10, "")));
-    broker.groups().offsetCommit(commit("g", "m1", 4, part(ORDERS, 0, 11, ""))); // the previous epoch, racing a bump
+    assertThatThrownBy(() -> broker.groups().offsetCommit(commit("g", "m1", 4, part(ORDERS, 0, 11, ""))))
+        .as("the previous epoch is stale too").satisfies(e -> assertThat(code(e)).isEqualTo(ErrorCode.STALE_MEMBER_EPOCH));
+    broker.groups().offsetCommit(commit("g", "m1", 5, part(ORDERS, 0, 11, "")));
     assertThat(fetch("g")).extracting(CommittedOffset::getOffset).containsExactly(11L);
 
     // The member's new epoch reaches this broker while its commit waits.
