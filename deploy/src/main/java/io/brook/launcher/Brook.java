@@ -2,6 +2,7 @@ package io.brook.launcher;
 
 import io.brook.clients.cli.ClusterCommand;
 import io.brook.clients.cli.ConsumeCommand;
+import io.brook.clients.cli.GroupsCommand;
 import io.brook.clients.cli.ProduceCommand;
 import io.brook.clients.cli.TopicsCommand;
 import io.brook.proto.common.v1.ErrorCode;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
-    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class,
+    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class,
         ClusterCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 

@@ -52,4 +52,19 @@ class BrookCommandTest {
     assertThat(cl2.execute("perf", "storage", "--num-records", "many")).isNotZero();
     assertThat(err2.toString()).contains("--num-records");
   }
+
+  @Test
+  void groupsCommandIsRegisteredWithKafkasVerbs() {
+    StringWriter out = new StringWriter();
+    CommandLine cl = Brook.commandLine();
+    cl.setOut(new PrintWriter(out));
+    assertThat(cl.execute("groups", "--help")).isZero();
+    assertThat(out.toString()).contains("list", "describe", "reset-offsets", "delete");
+
+    StringWriter err = new StringWriter();
+    CommandLine cl2 = Brook.commandLine();
+    cl2.setErr(new PrintWriter(err));
+    assertThat(cl2.execute("groups", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--to-latest")).isNotZero();
+    assertThat(err.toString()).contains("mutually exclusive");
+  }
 }

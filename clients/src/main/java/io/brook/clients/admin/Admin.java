@@ -1,36 +1,65 @@
 package io.brook.clients.admin;
 
 import io.brook.clients.internals.ChannelPool;
+import io.brook.clients.internals.GroupClient;
 import io.brook.clients.internals.HostPort;
+import io.brook.clients.internals.MetadataCache;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.AdminServiceGrpc;
 import io.brook.proto.v1.AlterTopicConfigRequest;
+import io.brook.proto.v1.BrokerEndpoint;
+import io.brook.proto.v1.BrokerServiceGrpc;
+import io.brook.proto.v1.CommittedOffset;
 import io.brook.proto.v1.CreatePartitionsRequest;
 import io.brook.proto.v1.CreateTopicRequest;
+import io.brook.proto.v1.DeleteGroupRequest;
 import io.brook.proto.v1.DeleteTopicRequest;
+import io.brook.proto.v1.DescribeGroupRequest;
+import io.brook.proto.v1.DescribeGroupResponse;
 import io.brook.proto.v1.DescribeClusterRequest;
 import io.brook.proto.v1.DescribeClusterResponse;
 import io.brook.proto.v1.DescribeTopicRequest;
 import io.brook.proto.v1.DescribeTopicResponse;
+import io.brook.proto.v1.GroupListing;
+import io.brook.proto.v1.ListGroupsRequest;
+import io.brook.proto.v1.ListOffsetsRequest;
+import io.brook.proto.v1.ListOffsetsResponse;
 import io.brook.proto.v1.ListTopicsRequest;
+import io.brook.proto.v1.OffsetCommitPartition;
+import io.brook.proto.v1.OffsetCommitRequest;
+import io.brook.proto.v1.OffsetFetchRequest;
+import io.brook.proto.v1.OffsetSpec;
 import io.brook.proto.v1.TopicMetadata;
+import io.brook.storage.TopicPartition;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Administers topics and reads the cluster's state, through any broker (the bootstrap servers are
- * tried in order; a broker forwards topic changes to the active controller). Retriable failures
- * (no controller yet, leader moving) are retried until the request timeout. Thread-safe.
+ * Administers topics and consumer groups and reads the cluster's state, through any broker (the
+ * bootstrap servers are tried in order; a broker forwards topic changes to the active controller
+ * and group calls to the group's coordinator). Retriable failures (no controller or coordinator
+ * yet, leader moving) are retried until the request timeout. Thread-safe.
  */
 public final class Admin implements AutoCloseable {
   private final List<String> bootstrap;
   private final long requestTimeoutMs;
   private final ChannelPool channels = new ChannelPool();
+  private final GroupClient groups;
+  private final MetadataCache metadata;
 
+  /**
+   * @param bootstrapServers brokers to talk to ({@code host:port})
+   * @param requestTimeoutMs how long one operation may take, retries included
+   * @throws IllegalArgumentException for no or malformed addresses
+   */
   public Admin(List<String> bootstrapServers, long requestTimeoutMs) {
     if (bootstrapServers.isEmpty()) {
       throw new IllegalArgumentException("no bootstrap servers given");
@@ -38,6 +67,130 @@ public final class Admin implements AutoCloseable {
     bootstrapServers.forEach(HostPort::parse);
     this.bootstrap = List.copyOf(bootstrapServers);
     this.requestTimeoutMs = requestTimeoutMs;
+    this.groups = new GroupClient(() -> bootstrap, channels);
+    this.metadata = new MetadataCache(bootstrap, channels, requestTimeoutMs, 60_000);
+  }
+
+  // ------------------------------------------------------------------ consumer groups
+
+  /**
+   * Every consumer group of the cluster: each live broker knows the groups in the metadata and those
+   * whose offsets it serves, so every unfenced broker is asked and the answers are merged by group
+   * id (a listing with members wins over an offsets-only one).
+   *
+   * @throws BrookException when a live broker does not answer within the request timeout
+   */
+  public List<GroupListing> listGroups() {
+    MetadataCache.Snapshot snap = metadata.refresh(List.of());
+    List<String> addresses = new ArrayList<>();
+    for (BrokerEndpoint b : snap.brokers().values()) {
+      if (!b.getFenced()) {
+        addresses.add(b.getHost() + ":" + b.getPort());
+      }
+    }
+    if (addresses.isEmpty()) {
+      addresses.addAll(bootstrap);
+    }
+    Map<String, GroupListing> byId = new TreeMap<>();
+    for (String address : addresses) {
+      GroupClient one = new GroupClient(() -> List.of(address), channels);
+      for (GroupListing g : one.call(s -> s.listGroups(ListGroupsRequest.getDefaultInstance()), requestTimeoutMs).getGroupsList()) {
+        byId.merge(g.getGroupId(), g, (a, b) -> b.getMembers() > a.getMembers() || a.getState().isEmpty() ? b : a);
+      }
+    }
+    return List.copyOf(byId.values());
+  }
+
+  /**
+   * State, members, assignments, committed offsets and lag of a group.
+   *
+   * @throws BrookException GROUP_ID_NOT_FOUND, INVALID_GROUP_ID, or a timeout
+   */
+  public DescribeGroupResponse describeGroup(String groupId) {
+    return groups.call(s -> s.describeGroup(DescribeGroupRequest.newBuilder().setGroupId(groupId).build()), requestTimeoutMs);
+  }
+
+  /**
+   * Deletes a group and its committed offsets.
+   *
+   * @throws BrookException GROUP_NOT_EMPTY while it has members, GROUP_ID_NOT_FOUND
+   */
+  public void deleteGroup(String groupId) {
+    groups.call(s -> s.deleteGroup(DeleteGroupRequest.newBuilder().setGroupId(groupId).build()), requestTimeoutMs);
+  }
+
+  /** The group's committed offsets, of every topic (or only {@code topics} when not empty), by topic then partition. */
+  public List<CommittedOffset> fetchOffsets(String groupId, List<String> topics) {
+    return groups.call(s -> s.offsetFetch(OffsetFetchRequest.newBuilder().setGroupId(groupId).addAllTopics(topics).build()),
+        requestTimeoutMs).getOffsetsList();
+  }
+
+  /**
+   * Commits offsets for a group as a tool (member "" / epoch -1), all or none: what {@code brook
+   * groups reset-offsets --execute} does.
+   *
+   * @throws BrookException GROUP_NOT_EMPTY while the group has members
+   */
+  public void commitOffsets(String groupId, Map<TopicPartition, Long> offsets) {
+    OffsetCommitRequest.Builder b = OffsetCommitRequest.newBuilder().setGroupId(groupId).setMemberId("").setMemberEpoch(-1);
+    offsets.forEach((tp, o) -> b.addPartitions(OffsetCommitPartition.newBuilder().setTopic(tp.topic())
+        .setPartition(tp.partition()).setOffset(o).setLeaderEpoch(-1)));
+    OffsetCommitRequest req = b.build();
+    groups.call(s -> s.offsetCommit(req), requestTimeoutMs);
+  }
+
+  /**
+   * Number of partitions of a topic.
+   *
+   * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION
+   */
+  public int partitionCount(String topic) {
+    int n = metadata.refresh(List.of(topic)).partitionCount(topic);
+    if (n < 0) {
+      throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topic + "' does not exist");
+    }
+    return n;
+  }
+
+  /**
+   * A partition's offset for {@code spec} (earliest = log start, latest = high watermark, or the
+   * first at or after {@code timestampMs}), asked of its leader; empty for a timestamp after every
+   * record.
+   */
+  public OptionalLong listOffset(TopicPartition tp, OffsetSpec spec, long timestampMs) {
+    long deadline = System.currentTimeMillis() + requestTimeoutMs;
+    BrookException last = null;
+    for (int attempt = 0; System.currentTimeMillis() < deadline; attempt++) {
+      try {
+        Optional<BrokerEndpoint> leader = metadata.current(tp.topic()).leader(tp.topic(), tp.partition());
+        if (leader.isEmpty()) {
+          if (metadata.snapshot().partitionCount(tp.topic()) <= tp.partition()) {
+            throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "no partition " + tp);
+          }
+          throw new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, "no leader for " + tp + " right now");
+        }
+        ListOffsetsResponse r = BrokerServiceGrpc.newBlockingStub(channels.get(leader.get().getHost() + ":" + leader.get().getPort()))
+            .withDeadlineAfter(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS)
+            .listOffsets(ListOffsetsRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
+                .setSpec(spec).setTimestampMs(timestampMs).build());
+        return r.getOffset() < 0 ? OptionalLong.empty() : OptionalLong.of(r.getOffset());
+      } catch (RuntimeException e) {
+        last = WireErrors.toException(e);
+        if (!last.retriable()) {
+          throw last;
+        }
+        try {
+          Thread.sleep(Math.min(50L << Math.min(attempt, 4), 1000L));
+          metadata.refresh(List.of(tp.topic()));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw last;
+        } catch (BrookException ignored) {
+          // try again
+        }
+      }
+    }
+    throw last != null ? last : new BrookException(ErrorCode.REQUEST_TIMED_OUT, "no answer within " + requestTimeoutMs + " ms");
   }
 
   public TopicMetadata createTopic(String name, int partitions, int replicationFactor, Map<String, String> configs) {
