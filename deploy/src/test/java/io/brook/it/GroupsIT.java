@@ -66,7 +66,7 @@ class GroupsIT {
   /** The cluster's group.consumer.session.timeout.ms. */
   private static final long SESSION_TIMEOUT_MS = 6_000;
 
-  @TempDir Path root;
+  @TempDir static Path root;
   private TestCluster cluster;
   private Admin admin;
   private Producer producer;
@@ -331,9 +331,13 @@ class GroupsIT {
         newEpoch[0] = r.getMemberEpoch();
         return newEpoch[0] > epoch;
       });
-      BrookException stale = WireErrors.toException(catchThrowable(() ->
-          groups.withDeadlineAfter(30, TimeUnit.SECONDS).offsetCommit(commit)));
-      assertThat(stale.code()).isEqualTo(ErrorCode.STALE_MEMBER_EPOCH);
+      // Refused once the coordinator's metadata shows the new epoch (it follows the controller's
+      // within milliseconds; until then the old epoch is still the current one there).
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        BrookException stale = WireErrors.toException(catchThrowable(() ->
+            groups.withDeadlineAfter(30, TimeUnit.SECONDS).offsetCommit(commit)));
+        assertThat(stale.code()).isEqualTo(ErrorCode.STALE_MEMBER_EPOCH);
+      });
 
       // After it leaves, its commits are refused as an unknown member's.
       groups.withDeadlineAfter(30, TimeUnit.SECONDS).consumerGroupHeartbeat(ConsumerGroupHeartbeatRequest.newBuilder()

@@ -2,11 +2,22 @@ package io.brook.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.brook.clients.admin.Admin;
+import io.brook.clients.producer.Producer;
+import io.brook.clients.producer.ProducerConfig;
+import io.brook.clients.producer.ProducerRecord;
+import io.brook.proto.v1.DescribeGroupResponse;
+import io.brook.proto.v1.GroupMemberDescription;
+import io.brook.proto.v1.GroupTopicPartitions;
+
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +54,8 @@ class PythonClientIT {
     }
   }
 
-  @Test
-  void producesAndConsumesPlainRecordsFromPython() throws Exception {
+  /** Generates the stubs as the example's README says; skips (fails under CI) without the Debian packages. */
+  private Path generateStubs() throws Exception {
     Result probe = run(Map.of(), "bash", "-c",
         "command -v protoc && command -v grpc_python_plugin && " + PYTHON + " -c 'import grpc; print(grpc.__version__)'");
     if (probe.exit() != 0 && "true".equals(System.getenv("CI"))) {
@@ -59,7 +70,13 @@ class PythonClientIT {
     assertThat(gen.exit()).as(gen.err()).isZero();
     assertThat(generated.resolve("brook/v1/broker_pb2_grpc.py")).isRegularFile();
     assertThat(generated.resolve("brook/v1/admin_pb2_grpc.py")).isRegularFile();
+    assertThat(generated.resolve("brook/v1/groups_pb2_grpc.py")).isRegularFile();
+    return generated;
+  }
 
+  @Test
+  void producesAndConsumesPlainRecordsFromPython() throws Exception {
+    Path generated = generateStubs();
     try (TestCluster cluster = new TestCluster(work.resolve("cluster"), 1, Map.of()).start()) {
       String bootstrap = cluster.bootstrap();
 
@@ -111,6 +128,95 @@ class PythonClientIT {
       assertThat(exists.exit()).isEqualTo(1);
       assertThat(exists.errLines()).singleElement(InstanceOfAssertFactories.STRING).startsWith("error: TOPIC_ALREADY_EXISTS: ");
     }
+  }
+
+  /**
+   * brook_group_consumer.py in one group with a Java member (`brook consume --group`): they share
+   * the partitions, every record is printed, none twice (both leave cleanly, committing what they
+   * printed), and when the Python member leaves the Java one takes its partitions over.
+   */
+  @Test
+  void aPythonMemberSharesAGroupWithAJavaMember() throws Exception {
+    Path generated = generateStubs();
+    try (TestCluster cluster = new TestCluster(work.resolve("cluster"), 1,
+            Map.of("group.consumer.heartbeat.interval.ms", "500")).start();
+        Admin admin = new Admin(cluster.bootstrapList(), 30_000);
+        Producer producer = new Producer(ProducerConfig.builder(cluster.bootstrapList().toArray(String[]::new)).build())) {
+      admin.createTopic("mixed", 4, 1, Map.of());
+      List<String> sent = new ArrayList<>();
+      produce(producer, sent, 200);
+
+      Path javaOut = work.resolve("java-member.out");
+      Process java = Cli.start(work, Map.of(), javaOut, "consume", "mixed", "--group", "mix", "--from-beginning",
+          "--bootstrap-server", cluster.bootstrap());
+      Path pyOut = work.resolve("python-member.out");
+      Path pyErr = work.resolve("python-member.err");
+      ProcessBuilder pb = new ProcessBuilder(PYTHON, EXAMPLE.resolve("brook_group_consumer.py").toString(),
+          "--bootstrap-server", cluster.bootstrap(), "mix", "mixed").directory(work.toFile());
+      pb.environment().keySet().removeIf(k -> k.startsWith("BROOK_") || k.startsWith("PYTHON"));
+      pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      pb.environment().put("PYTHONPATH", generated.toString());
+      pb.redirectOutput(pyOut.toFile()).redirectError(pyErr.toFile());
+      Process python = pb.start();
+      try {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions().until(() -> {
+          DescribeGroupResponse g = admin.describeGroup("mix");
+          return g.getState().equals("Stable") && g.getMembersCount() == 2
+              && g.getMembersList().stream().allMatch(m -> m.getAssignmentList().stream()
+                  .mapToInt(GroupTopicPartitions::getPartitionsCount).sum() == 2);
+        });
+        assertThat(admin.describeGroup("mix").getMembersList()).extracting(GroupMemberDescription::getClientId)
+            .as("one Java and one Python member").hasSize(2).doesNotHaveDuplicates();
+        produce(producer, sent, 200);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+            assertThat(printed(javaOut, pyOut)).containsAll(sent));
+        assertThat(pythonValues(pyOut)).as("the Python member consumed its share").isNotEmpty();
+
+        python.destroy(); // SIGTERM: commit and leave
+        assertThat(python.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(python.exitValue()).as(Files.readString(pyErr)).isZero();
+        produce(producer, sent, 200);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+            assertThat(printed(javaOut, pyOut)).containsAll(sent));
+        List<String> all = new ArrayList<>(javaValues(javaOut));
+        all.addAll(pythonValues(pyOut));
+        assertThat(all).as("no record consumed twice: every hand-over was committed").doesNotHaveDuplicates();
+      } finally {
+        python.destroyForcibly();
+        java.destroy();
+        java.waitFor(60, TimeUnit.SECONDS);
+        java.destroyForcibly();
+      }
+    }
+  }
+
+  private static void produce(Producer producer, List<String> sent, int n) throws Exception {
+    List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      String value = String.format("p-%06d", sent.size());
+      sent.add(value);
+      acks.add(producer.send(new ProducerRecord("mixed", ("k" + i).getBytes(StandardCharsets.UTF_8),
+          value.getBytes(StandardCharsets.UTF_8))));
+    }
+    for (java.util.concurrent.CompletableFuture<?> f : acks) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static List<String> javaValues(Path out) throws IOException {
+    return Files.exists(out) ? Files.readAllLines(out).stream().filter(l -> l.matches("p-\\d{6}")).toList() : List.of();
+  }
+
+  /** Lines `partition offset value`. */
+  private static List<String> pythonValues(Path out) throws IOException {
+    return Files.exists(out) ? Files.readAllLines(out).stream().map(l -> l.substring(l.lastIndexOf(' ') + 1))
+        .filter(v -> v.matches("p-\\d{6}")).toList() : List.of();
+  }
+
+  private static java.util.Set<String> printed(Path javaOut, Path pyOut) throws IOException {
+    java.util.Set<String> all = new java.util.HashSet<>(javaValues(javaOut));
+    all.addAll(pythonValues(pyOut));
+    return all;
   }
 
   private Result example(Path generated, String bootstrap, String... args) throws IOException, InterruptedException {

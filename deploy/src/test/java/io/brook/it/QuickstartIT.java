@@ -58,10 +58,24 @@ class QuickstartIT {
           assertThat(r.out()).contains("alice\tlogin").contains("alice\tlogout").contains("bob\tlogin");
           assertThat(r.out().indexOf("alice\tlogin")).isLessThan(r.out().indexOf("alice\tlogout"));
         }
+        if (line.contains("--group readers")) {
+          assertThat(r.out()).contains("This is my first event").contains("logout");
+        }
+        if (line.contains("groups list")) {
+          assertThat(r.out()).contains("readers");
+        }
+        if (line.contains("groups describe readers")) {
+          assertThat(r.out()).contains("Empty").contains("quickstart-events");
+        }
         if (line.contains("cluster describe")) {
           assertThat(r.out()).contains("ActiveController: 1").contains("unfenced");
         }
       }
+
+      // The group read everything and committed it; the reset above rewound it to the start.
+      Cli.Result group = Cli.run(work, env, null, "groups", "describe", "readers", "--output", "json");
+      assertThat(group.exit()).as(group.err()).isZero();
+      assertThat(group.out()).contains("\"committed\":0").contains("\"state\":\"Empty\"");
 
       Cli.Result describe = Cli.run(work, env, null, "topics", "describe", "quickstart-events", "--output", "json");
       assertThat(describe.out()).contains("\"name\":\"quickstart-events\"").contains("\"partition\":2").contains("\"leader\":1");
