@@ -5,6 +5,7 @@ import io.brook.clients.cli.ConsumeCommand;
 import io.brook.clients.cli.GroupsCommand;
 import io.brook.clients.cli.ProduceCommand;
 import io.brook.clients.cli.TopicsCommand;
+import io.brook.launcher.logging.Logging;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import picocli.CommandLine;
@@ -31,6 +32,7 @@ public final class Brook implements Runnable {
   }
 
   public static void main(String[] args) {
+    Logging.installJulBridge();
     System.exit(commandLine().execute(args));
   }
 

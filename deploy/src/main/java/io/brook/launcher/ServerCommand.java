@@ -2,6 +2,7 @@ package io.brook.launcher;
 
 import io.brook.broker.BrookNode;
 import io.brook.broker.config.NodeConfig;
+import io.brook.launcher.logging.Logging;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -21,6 +22,7 @@ final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     NodeConfig config = NodeConfig.load(configFile, System.getenv());
+    Logging.configure(config.nodeId(), config.get(NodeConfig.LOG_FORMAT));
     BrookNode node = BrookNode.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
