@@ -78,6 +78,16 @@ class LoggingTest {
   }
 
   @Test
+  void causeChainsInsideMessagesReadLikeOurs() {
+    Logging.configure(3, "text");
+    LoggerFactory.getLogger("org.apache.ratis.grpc.server.GrpcLogAppender")
+        .warn("Failed appendEntries: StatusRuntimeException: UNAVAILABLE\nCaused by: java.net.ConnectException: refused");
+
+    assertThat(lines()).singleElement().asString()
+        .endsWith("Failed appendEntries: StatusRuntimeException: UNAVAILABLE <- java.net.ConnectException: refused");
+  }
+
+  @Test
   void julRecordsGoThroughTheLayout() {
     Logging.configure(3, "text");
     java.util.logging.Logger.getLogger("io.grpc.internal.Test").warning("stream closed");
