@@ -11,6 +11,8 @@ import io.brook.broker.config.NodeConfig;
 import io.brook.broker.group.GroupController;
 import io.brook.broker.group.GroupGrpcService;
 import io.brook.broker.group.GroupSettings;
+import io.brook.broker.group.GroupStats;
+import io.brook.broker.metrics.NodeMetrics;
 import io.brook.broker.group.OffsetsCoordinator;
 import io.brook.broker.partition.PartitionHost;
 import io.brook.broker.replication.IsrManager;
@@ -79,6 +81,17 @@ public final class BrookNode implements AutoCloseable {
   private Server grpc;
   private HttpServer http;
   private HealthStatusManager health;
+  private final NodeMetrics metrics;
+  private final Object healthLock = new Object();
+  /** The readiness problem the gRPC health statuses were last set from (null: ready). */
+  private String publishedReason = "";
+  private ExecutorService httpThreads;
+  /** gRPC service names the health service reports on (besides ""). */
+  private final java.util.List<String> healthServices = new java.util.ArrayList<>();
+  /** How often readiness is re-checked for the gRPC health service, in milliseconds. */
+  static final long READINESS_CHECK_MS = 500;
+  /** How often consumer-group lag is sampled for the metrics, in milliseconds. */
+  static final long GROUP_METRICS_INTERVAL_MS = 10_000;
   private volatile boolean closed;
   private final MalformedRequests malformedRequests = new MalformedRequests(10, TimeUnit.SECONDS);
 
@@ -91,6 +104,7 @@ public final class BrookNode implements AutoCloseable {
     });
     t.setRemoveOnCancelPolicy(true); // long-poll timeouts are mostly cancelled: drop them at once
     this.timer = t;
+    this.metrics = new NodeMetrics(config.dataDir().toFile());
   }
 
   public static BrookNode start(NodeConfig config) throws IOException {
@@ -117,6 +131,7 @@ public final class BrookNode implements AutoCloseable {
         .permitKeepAliveWithoutCalls(true)
         // No answer larger than a client reads, no status larger than HTTP/2 trailers carry.
         .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES))
+        .intercept(metrics.rpcInterceptor())
         .fallbackHandlerRegistry(new UnknownMethods());
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
@@ -166,14 +181,28 @@ public final class BrookNode implements AutoCloseable {
           config.get(NodeConfig.DEFAULT_REPLICATION_FACTOR))));
       server.addService(ServerInterceptors.intercept(malformedRequests.guard(new GroupGrpcService(host, groupController,
           offsets, this::peerChannel, groupWorkers, System::currentTimeMillis)), GroupGrpcService.callContext()));
+      metrics.bindBroker(host, isr);
+      GroupStats groupStats = new GroupStats(host, offsets, this::peerChannel, System::currentTimeMillis);
+      timer.scheduleWithFixedDelay(() -> groupWorkers.execute(() -> sampleGroups(groupStats)),
+          GROUP_METRICS_INTERVAL_MS, GROUP_METRICS_INTERVAL_MS, TimeUnit.MILLISECONDS);
     }
+    metrics.bindQuorum(quorum);
+    metrics.bindImage(host != null ? host::image : quorum::image);
     grpc = server.build().start();
+    metrics.declareRpcs(grpc.getServices());
+    for (io.grpc.ServerServiceDefinition s : grpc.getServices()) {
+      String name = s.getServiceDescriptor().getName();
+      if (!name.startsWith("grpc.")) { // not the health and reflection services themselves
+        healthServices.add(name);
+      }
+    }
+    publishHealth(); // NOT_SERVING until ready
     if (metadata != null) {
       metadata.registerBroker(new BrokerIdentity(config.nodeId(), config.get(NodeConfig.ADVERTISED_HOST),
           Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""), host::offlineReplicas);
     }
     startHttp();
-    health.setStatus("", ServingStatus.SERVING);
+    timer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
     log.info("Brook node {} started in {} ms: roles {}, gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
@@ -207,15 +236,32 @@ public final class BrookNode implements AutoCloseable {
     http = HttpServer.create(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), port), 16);
     http.createContext("/health", ex -> respond(ex, 200, "ok\n"));
     http.createContext("/ready", ex -> {
-      boolean ready = isReady();
-      respond(ex, ready ? 200 : 503, ready ? "ready\n" : "not ready\n");
+      String why = readinessProblem();
+      respond(ex, why == null ? 200 : 503, why == null ? "ready\n" : "not ready: " + why + "\n");
     });
+    http.createContext("/metrics", ex -> {
+      if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+        respond(ex, 405, "use GET\n");
+        return;
+      }
+      respond(ex, 200, metrics.scrape(), NodeMetrics.contentType());
+    });
+    httpThreads = Executors.newFixedThreadPool(2, r -> {
+      Thread th = new Thread(r, "brook-http");
+      th.setDaemon(true);
+      return th;
+    });
+    http.setExecutor(httpThreads); // a slow scrape never holds up /health or /ready
     http.start();
   }
 
   private static void respond(HttpExchange ex, int code, String body) throws IOException {
+    respond(ex, code, body, "text/plain; charset=utf-8");
+  }
+
+  private static void respond(HttpExchange ex, int code, String body, String contentType) throws IOException {
     byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.getResponseHeaders().set("Content-Type", contentType);
     ex.sendResponseHeaders(code, b.length);
     try (OutputStream out = ex.getResponseBody()) {
       out.write(b);
@@ -223,17 +269,78 @@ public final class BrookNode implements AutoCloseable {
   }
 
   /**
-   * Ready to serve: a broker once it is registered and unfenced (its metadata caught up); a
+   * Ready to serve: a broker once it is registered and unfenced — the metadata quorum answers its
+   * heartbeats and its metadata has caught up (see {@link #readinessProblem()}); a
    * controller-only node once the quorum has a leader.
    */
   public boolean isReady() {
+    return readinessProblem() == null;
+  }
+
+  /** Why this node cannot serve now, in one line, or null when it can ({@code /ready}). */
+  public String readinessProblem() {
     if (closed) {
-      return false;
+      return "shutting down";
+    }
+    if (grpc == null) {
+      return "starting";
     }
     if (metadata != null) {
-      return !metadata.isFenced() && host.image().appliedIndex() > 0;
+      String fenced = metadata.fencedReason();
+      if (fenced != null) {
+        return fenced;
+      }
+      if (host.image().appliedIndex() <= 0) {
+        return "no metadata received yet";
+      }
+      return null;
     }
-    return quorum != null && quorum.leaderId() >= 0;
+    if (quorum == null || quorum.leaderId() < 0) {
+      return "the metadata quorum has no leader";
+    }
+    return null;
+  }
+
+  /** Sets the gRPC health statuses ("" and every service) from readiness, when it changed. */
+  private void publishHealth() {
+    synchronized (healthLock) {
+      if (closed || health == null) {
+        return;
+      }
+      String why = readinessProblem();
+      if (java.util.Objects.equals(why, publishedReason)) {
+        return;
+      }
+      if (why == null) {
+        log.info("node {} is ready", config.nodeId());
+      } else if (publishedReason == null) {
+        log.warn("node {} is not ready: {}", config.nodeId(), why);
+      }
+      publishedReason = why;
+      ServingStatus status = why == null ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+      health.setStatus("", status);
+      for (String service : healthServices) {
+        health.setStatus(service, status);
+      }
+    }
+  }
+
+  private void sampleGroups(GroupStats stats) {
+    try {
+      metrics.updateGroups(stats.sample());
+    } catch (RuntimeException e) {
+      log.warn("sampling consumer-group lag for the metrics failed: {}", e.toString());
+    }
+  }
+
+  /** This node's metrics registry (tests). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The HTTP port (/health, /ready, /metrics), or -1 when HTTP is off. */
+  public int httpPort() {
+    return http == null ? -1 : http.getAddress().getPort();
   }
 
   public int grpcPort() {
@@ -254,8 +361,10 @@ public final class BrookNode implements AutoCloseable {
       return;
     }
     closed = true;
-    if (health != null) {
-      health.enterTerminalState();
+    synchronized (healthLock) {
+      if (health != null) {
+        health.enterTerminalState();
+      }
     }
     closeQuietly("metadata client", metadata);
     closeQuietly("replica fetchers", fetchers);
@@ -274,6 +383,7 @@ public final class BrookNode implements AutoCloseable {
     }
     if (http != null) {
       http.stop(0);
+      httpThreads.shutdownNow();
     }
     closeQuietly("offsets coordinator", offsets);
     groupWorkers.shutdownNow();
@@ -281,6 +391,7 @@ public final class BrookNode implements AutoCloseable {
     closeQuietly("log store", logStore);
     closeQuietly("metadata quorum", quorum);
     timer.shutdownNow();
+    metrics.close();
     log.info("Brook node {} stopped", config.nodeId());
   }
 

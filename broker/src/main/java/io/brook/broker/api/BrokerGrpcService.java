@@ -30,6 +30,7 @@ import io.brook.storage.log.Log;
 import io.brook.storage.log.LogAppendInfo;
 import io.brook.storage.log.LogReadResult;
 import io.brook.storage.log.TimestampAndOffset;
+import io.brook.storage.record.RecordBatch;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
@@ -153,6 +154,10 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     boolean all = req.getAcks() == Acks.ACKS_ALL || req.getAcks() == Acks.ACKS_UNSPECIFIED;
     Partition.LeaderAppend append = p.appendAsLeader(batches, all);
     LogAppendInfo info = append.info();
+    if (!info.duplicate()) {
+      p.traffic().bytesIn.add(info.sizeBytes());
+      p.traffic().recordsIn.add(info.recordCount());
+    }
     ProduceResponse.Builder response = ProduceResponse.newBuilder()
         .setTopic(req.getTopic()).setPartition(req.getPartition()).setBaseOffset(info.firstOffset())
         .setLogAppendTimeMs(-1).setLogStartOffset(p.log().logStartOffset())
@@ -230,12 +235,30 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     FetchResponse.Builder b = FetchResponse.newBuilder().setTopic(topic).setPartition(partition)
         .setHighWatermark(r.highWatermark()).setLogStartOffset(r.logStartOffset()).setLogEndOffset(r.logEndOffset())
         .setNextOffset(RecordConversions.nextOffset(r.records().duplicate(), offset));
+    countOut(p, r.records().duplicate(), offset);
     if (format == RecordFormat.RECORD_FORMAT_BATCHES) {
       b.setRecordBatches(UnsafeByteOperations.unsafeWrap(r.records()));
     } else {
       b.addAllRecords(RecordConversions.toRecords(r.records(), offset));
     }
     return b.build();
+  }
+
+  /** Adds what a read hands a consumer to its topic's traffic (batch headers only: cheap). */
+  private static void countOut(Partition p, ByteBuffer batches, long from) {
+    int bytes = batches.remaining();
+    if (bytes == 0) {
+      return;
+    }
+    long records = 0;
+    for (RecordBatch b : RecordBatch.iterate(batches)) {
+      if (b.isControl() || b.lastOffset() < from) {
+        continue;
+      }
+      records += b.baseOffset() >= from ? b.recordCount() : b.lastOffset() - from + 1;
+    }
+    p.traffic().bytesOut.add(bytes);
+    p.traffic().recordsOut.add(records);
   }
 
   @Override

@@ -64,6 +64,10 @@ public final class Partition {
   private volatile boolean closed;
   /** Why it was removed: the error every read or produce still waiting on it ends with. */
   private volatile BrookException closedBecause;
+  /** Follower only: the leader's log end offset seen in the last replica fetch (-1: none yet). */
+  private volatile long leaderLogEndSeen = -1;
+  /** Client bytes and records in and out of this partition's topic (shared by its partitions here). */
+  private volatile TopicTraffic traffic = new TopicTraffic();
   /** Test seam: runs after a leader append, before its produce waits (null in production). */
   private volatile Runnable afterLeaderAppend;
 
@@ -112,6 +116,32 @@ public final class Partition {
 
   public boolean isLeader() {
     return registration.leader() == localBrokerId;
+  }
+
+  /** The traffic counters of this partition's topic on this broker (one object per topic). */
+  public TopicTraffic traffic() {
+    return traffic;
+  }
+
+  void traffic(TopicTraffic t) {
+    traffic = t;
+  }
+
+  /** Follower: records the leader's log end offset from the answer to a replica fetch. */
+  public void recordLeaderLogEnd(long leaderLogEnd) {
+    leaderLogEndSeen = leaderLogEnd;
+  }
+
+  /**
+   * Follower: the leader's log end offset seen in the last fetch minus this replica's own log end
+   * (never negative); 0 on the leader and before the first fetch.
+   */
+  public long fetcherLagRecords() {
+    long seen = leaderLogEndSeen;
+    if (seen < 0 || isLeader()) {
+      return 0;
+    }
+    return Math.max(0, seen - log.logEndOffset());
   }
 
   public int minInsyncReplicas() {

@@ -71,6 +71,8 @@ public final class PartitionHost implements AutoCloseable {
   private final Map<TopicPartition, OfflineReplica> offline = new ConcurrentHashMap<>();
   /** How often offline replicas are retried, in milliseconds. */
   static final long OFFLINE_RETRY_MS = 5_000;
+  /** Traffic counters by topic name, for the topics with a partition hosted here. */
+  private final Map<String, TopicTraffic> traffic = new ConcurrentHashMap<>();
   private volatile MetadataImage image = MetadataImage.EMPTY;
   private volatile ReplicaFetcherManager fetchers;
   private volatile BooleanSupplier serving = () -> true;
@@ -190,6 +192,9 @@ public final class PartitionHost implements AutoCloseable {
         }
       }
     }
+    Set<String> hostedTopics = new HashSet<>();
+    partitions.keySet().forEach(tp -> hostedTopics.add(tp.topic()));
+    traffic.keySet().retainAll(hostedTopics);
     // Logs on disk from before a restart that the metadata no longer knows (topic deleted while
     // this broker was down), unless they are newer than this image. Most were never loaded (the
     // log store loads a log only when asked for it with its topic's config): deleted unloaded.
@@ -270,6 +275,7 @@ public final class PartitionHost implements AutoCloseable {
     Log l = logStore.getOrCreate(tp, logConfig(topic));
     writePartitionMetadata(l.dir(), topic.id(), index);
     Partition p = new Partition(tp, topic.id(), brokerId, l, reg, timer, System::currentTimeMillis);
+    p.traffic(traffic.computeIfAbsent(tp.topic(), t -> new TopicTraffic()));
     p.maybeAdvanceHighWatermark();
     log.info("hosting {} (leader {}, epoch {}, replicas {})", tp, reg.leader(), reg.leaderEpoch(), reg.replicas());
     return p;
@@ -386,6 +392,11 @@ public final class PartitionHost implements AutoCloseable {
 
   public Collection<Partition> all() {
     return partitions.values();
+  }
+
+  /** The traffic counters of every topic with a partition hosted here, by topic name. */
+  public Map<String, TopicTraffic> traffic() {
+    return Map.copyOf(traffic);
   }
 
   private static void writePartitionMetadata(Path dir, String topicId, long index) {

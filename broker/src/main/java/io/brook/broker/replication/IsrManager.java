@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,8 @@ public final class IsrManager implements AutoCloseable {
   private final Map<Partition, Long> quietUntilMs = new ConcurrentHashMap<>();
   private final MetadataClient metadata;
   private final long lagMaxMs;
+  private final AtomicLong shrinks = new AtomicLong();
+  private final AtomicLong expands = new AtomicLong();
   private final ExecutorService requests = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "brook-isr");
     t.setDaemon(true);
@@ -92,6 +95,7 @@ public final class IsrManager implements AutoCloseable {
             .setTopicId(p.topicId()).setPartition(p.topicPartition().partition())
             .setLeaderEpoch(r.leaderEpoch()).setPartitionEpoch(r.partitionEpoch())
             .addAllNewIsr(newIsr).build());
+        (newIsr.size() < r.isr().size() ? shrinks : expands).incrementAndGet();
         // The registration arrives with the metadata, which clears the pending ISR.
       } catch (RuntimeException e) {
         log.info("{}: ISR change to {} refused: {}", p.topicPartition(), newIsr, WireErrors.toException(e).toString());
@@ -99,6 +103,16 @@ public final class IsrManager implements AutoCloseable {
         p.setPendingIsr(null);
       }
     });
+  }
+
+  /** ISR shrinks the controller accepted from this broker as leader, since it started. */
+  public long shrinks() {
+    return shrinks.get();
+  }
+
+  /** ISR expansions the controller accepted from this broker as leader, since it started. */
+  public long expands() {
+    return expands.get();
   }
 
   @Override

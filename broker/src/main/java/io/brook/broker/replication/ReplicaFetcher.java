@@ -200,6 +200,7 @@ final class ReplicaFetcher implements Runnable {
       l.appendAsFollower(batches);
     }
     l.updateHighWatermark(Math.min(d.getHighWatermark(), l.logEndOffset()));
+    p.recordLeaderLogEnd(d.getLogEndOffset());
   }
 
   /**

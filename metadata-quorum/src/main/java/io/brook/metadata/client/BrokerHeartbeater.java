@@ -95,6 +95,25 @@ final class BrokerHeartbeater {
                 || appliedIndex.getAsLong() < catchUpIndex;
     }
 
+    /** Why {@link #isFenced()} holds, in one line; null when it does not. */
+    String fencedReason() {
+        long silentMs = TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - lastAnsweredNs);
+        if (brokerEpoch < 0) {
+            return "broker " + identity.brokerId() + " is not registered with the controller yet";
+        }
+        if (time.nanoseconds() - lastAnsweredNs > sessionTimeoutNs) {
+            return "metadata quorum unreachable: no heartbeat answered for " + silentMs + " ms";
+        }
+        long applied = appliedIndex.getAsLong();
+        if (applied < catchUpIndex) {
+            return "metadata not caught up: applied index " + applied + " < " + catchUpIndex;
+        }
+        if (fenced) {
+            return "broker " + identity.brokerId() + " is fenced by the controller";
+        }
+        return null;
+    }
+
     private void beat() {
         if (stopped) {
             return;

@@ -133,6 +133,15 @@ public final class MetadataClient implements AutoCloseable {
         return h == null ? -1 : h.brokerEpoch();
     }
 
+    /**
+     * Why this broker is fenced ({@link #isFenced()}) in one line — not registered yet, quorum
+     * unreachable, metadata behind, fenced by the controller — or null when it is not.
+     */
+    public String fencedReason() {
+        BrokerHeartbeater h = heartbeater;
+        return h == null ? "not registered as a broker" : h.fencedReason();
+    }
+
     public boolean isFenced() {
         BrokerHeartbeater h = heartbeater;
         return h == null || h.isFenced();

@@ -131,6 +131,22 @@ public final class MetadataQuorumNode implements AutoCloseable {
         return log.leaderId();
     }
 
+    /** This voter's Raft status for the metrics: whether it leads, its term, its commit index. */
+    public record RaftStatus(boolean leader, long term, long commitIndex) {
+        static final RaftStatus UNKNOWN = new RaftStatus(false, -1, -1);
+    }
+
+    /** This voter's Raft status now (UNKNOWN if the Ratis division is not available). */
+    public RaftStatus raftStatus() {
+        try {
+            RaftServer.Division d = division();
+            return new RaftStatus(d.getInfo().isLeader(), d.getInfo().getCurrentTerm(),
+                    d.getRaftLog().getLastCommittedIndex());
+        } catch (IOException | RuntimeException e) {
+            return RaftStatus.UNKNOWN;
+        }
+    }
+
     /** The RATIS-2523 work-around of this voter (acts only while it leads). */
     public StaleFollowerNudger staleFollowerNudger() {
         return nudger;

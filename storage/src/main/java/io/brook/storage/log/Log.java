@@ -325,6 +325,13 @@ public final class Log implements AutoCloseable {
     }
   }
 
+  /** How many idempotent producers (producer ids) this log tracks now (a metric). */
+  public int producerIdCount() {
+    synchronized (lock) {
+      return producerState.size();
+    }
+  }
+
   /** Producer id to the last offset of its last batch, for every producer the log still knows. */
   Map<Long, Long> producerLastBatchOffsets() {
     synchronized (lock) {
