@@ -49,8 +49,8 @@ cleanup() {
     log "--- container state and last log lines (for the failure above) ---"
     $compose ps >&2
     for s in brook1 brook2 brook3 prometheus; do
-      echo "--- $s ---" >&2
-      $compose logs --no-color --tail=25 "$s" >&2
+      echo "--- $s (last 25 lines) ---" >&2
+      podman logs --tail 25 "$($compose ps -q "$s")" >&2
     done
   fi
   if [ "$cluster_up" = 1 ] && [ "${COMPOSE_TEST_KEEP:-0}" != 1 ]; then
@@ -120,40 +120,34 @@ ok "docker-compose config -q"
 
 # --- base images (cached in podman's image store between runs) ------------------------------
 step="base images"
-build_base() { # name tag packages change...
-  local name="$1" tag="$2" pkgs="$3"; shift 3
+build_base() { # name tag packages prepare-command change...
+  local name="$1" tag="$2" pkgs="$3" prep="$4"; shift 4
   local changes=() c
   for c in "$@"; do changes+=(--change "$c"); done
   debootstrap --variant=minbase --include="$pkgs" bookworm "$work/rootfs-$name" >"$work/debootstrap-$name.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap-$name.log" >&2; return 1; }
+  chroot "$work/rootfs-$name" /bin/sh -c "$prep"
   tar -C "$work/rootfs-$name" -c . | podman import "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$work/rootfs-$name"
 }
 declare -a base_pids=()
 if ! podman image exists "$jre_image"; then
   log "building $jre_image from Debian's openjdk-17-jre-headless (once per machine, ~1-2 min)"
-  build_base jre "$jre_image" openjdk-17-jre-headless \
+  build_base jre "$jre_image" openjdk-17-jre-headless true \
     'ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64' 'ENV LANG=C.UTF-8' 'CMD ["jshell"]' &
   base_pids+=($!)
 fi
 if ! podman image exists "$prom_image"; then
   log "building $prom_image from Debian's prometheus package (once per machine, ~1-2 min)"
-  # Like the upstream image: runs as nobody, data in /prometheus, entrypoint the server.
-  build_base prom "$prom_image" prometheus \
+  # Like the upstream image: runs as nobody, data in /prometheus (owned by nobody, so a fresh
+  # named volume is writable), the server as entrypoint.
+  build_base prom "$prom_image" prometheus 'mkdir -p /prometheus && chown nobody:nogroup /prometheus' \
     'USER nobody' 'WORKDIR /prometheus' 'VOLUME ["/prometheus"]' 'EXPOSE 9090' \
     'ENTRYPOINT ["/usr/bin/prometheus"]' \
     'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' &
   base_pids+=($!)
 fi
 for p in "${base_pids[@]}"; do wait "$p" || fail "building a base image (debootstrap)"; done
-# The upstream Prometheus image owns /prometheus by nobody: make the local one match (a fresh
-# named volume copies the directory, owner included).
-if [ "$(podman run --rm --pull=never --user root --entrypoint /usr/bin/stat "$prom_image" -c %U /prometheus 2>/dev/null)" != nobody ]; then
-  podman run --name brook-prom-fix --pull=never --user root --entrypoint /bin/sh "$prom_image" \
-    -c 'mkdir -p /prometheus && chown nobody:nogroup /prometheus' >/dev/null
-  podman commit -q brook-prom-fix "$prom_image" >/dev/null
-  podman rm brook-prom-fix >/dev/null
-fi
 ok "base images $jre_image and $prom_image present"
 
 # --- podman's Docker API, for docker-compose -------------------------------------------------
