@@ -127,7 +127,7 @@ build_base() { # name tag packages prepare-command change...
   debootstrap --variant=minbase --include="$pkgs" bookworm "$work/rootfs-$name" >"$work/debootstrap-$name.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap-$name.log" >&2; return 1; }
   chroot "$work/rootfs-$name" /bin/sh -c "$prep"
-  tar -C "$work/rootfs-$name" -c . | podman import "${changes[@]}" - "$tag" >/dev/null
+  tar -C "$work/rootfs-$name" -c . | podman import -q "${changes[@]}" - "$tag" >/dev/null
   rm -rf "$work/rootfs-$name"
 }
 declare -a base_pids=()
