@@ -85,6 +85,11 @@ final class Scrape {
     return samples.stream().filter(s -> s.name().equals(name) && has(s, labels)).map(Sample::value).findFirst();
   }
 
+  /** The sum over every sample named {@code name} whose labels include {@code labels} (e.g. all heap pools). */
+  double sum(String name, String... labels) {
+    return samples.stream().filter(s -> s.name().equals(name) && has(s, labels)).mapToDouble(Sample::value).sum();
+  }
+
   double get(String name, String... labels) {
     return value(name, labels).orElseThrow(() -> new AssertionError("no sample " + name + " " + String.join(",", labels)
         + " in the scrape:\n" + text));
