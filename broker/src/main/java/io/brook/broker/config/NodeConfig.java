@@ -43,7 +43,7 @@ public final class NodeConfig {
   public static final Key<Integer> QUORUM_PORT = B.define("quorum.port", Type.INT, 9093, between(1, 65535),
       "Port of the Ratis metadata quorum on controller nodes; must match this node's entry in controller.quorum.voters.");
   public static final Key<Integer> HTTP_PORT = B.define("http.port", Type.INT, 8080, between(0, 65535),
-      "Port of the HTTP server (/health, /ready); 0 disables it.");
+      "Port of the HTTP server (/metrics, /health, /ready); 0 disables it.");
   public static final Key<String> LOG_FORMAT = B.define("log.format", Type.STRING, "text", ConfigDef.Check.oneOf("text", "json"),
       "Layout of the server log on stderr: text (one line per event, tagged node=<node.id>) or json (one JSON object per line with a nodeId field, for log shippers).");
   public static final Key<String> CONTROLLER_ENDPOINTS = B.define("controller.endpoints", Type.STRING, "", ConfigDef.Check.any(),
