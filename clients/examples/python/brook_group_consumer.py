@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """A Brook consumer-group member in Python, on stubs generated from proto/ (./generate.sh first).
 
-    brook_group_consumer.py --bootstrap-server H:P GROUP TOPIC [TOPIC...] [--max N] [--duration-s S]
+    brook_group_consumer.py --bootstrap-server H:P GROUP TOPIC [TOPIC...] [--from-beginning] [--max N] [--duration-s S]
 
 KIP-848 model (proto/src/main/proto/brook/v1/groups.proto): the member only heartbeats, with its
 subscription and the partitions it owns; the coordinator answers with the complete assignment.
 A partition missing from the answer is revoked: its offset is committed, it is dropped and the
 next heartbeat goes out at once. Owned partitions are fetched (RECORD_FORMAT_RECORDS) from the
-committed offset (OffsetFetch; none: the log start), each record printed as `partition offset value`.
+committed offset (OffsetFetch; none: the log end, or the start with --from-beginning, as Kafka's
+auto.offset.reset), each record printed as `partition offset value`.
 Offsets are committed every second and on exit; the member leaves (epoch -1) at the end or on
 SIGTERM. UNKNOWN_MEMBER_ID / FENCED_MEMBER_EPOCH: drop everything without committing and rejoin
 (epoch 0); retriable errors are retried. Exit status 0, or 1 with `error: CODE: message` on stderr.
@@ -42,6 +43,7 @@ class Member:
         self.committed = {}    # (topic, partition) -> last offset committed
         self.leaders = {}      # (topic, partition) -> leader address
         self.next_hb = 0.0
+        self.reset = broker_pb2.OFFSET_SPEC_LATEST  # where a partition without a committed offset starts
 
     def groups(self, call):
         return self.brook.any_broker(lambda a: call(groups_pb2_grpc.GroupServiceStub(self.brook.channel(a))))
@@ -82,7 +84,7 @@ class Member:
             if tp in found:
                 self.positions[tp] = self.committed[tp] = found[tp]
             else:
-                self.positions[tp] = self.list_offset(tp, broker_pb2.OFFSET_SPEC_EARLIEST)
+                self.positions[tp] = self.list_offset(tp, self.reset)
 
     def leader(self, tp, refresh=False):
         if refresh or self.leaders.get(tp) is None:
@@ -145,8 +147,11 @@ class Member:
 def run(args):
     brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0)
     member = Member(brook, args.group, args.topics)
+    if args.from_beginning:
+        member.reset = broker_pb2.OFFSET_SPEC_EARLIEST
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))  # Ctrl-C: commit and leave too
     deadline = time.monotonic() + args.duration_s if args.duration_s else None
     count, next_commit, backoff = 0, time.monotonic() + 1, 0.1
     try:
@@ -196,6 +201,8 @@ def main():
     ap.add_argument("--bootstrap-server", default=os.environ.get("BROOK_BOOTSTRAP_SERVER", "localhost:9092"))
     ap.add_argument("--max", "--max-messages", dest="max", type=int, metavar="N", help="stop after N records")
     ap.add_argument("--duration-s", type=float, help="stop after this many seconds")
+    ap.add_argument("--from-beginning", action="store_true",
+                    help="partitions the group has no offset for start at the log start (default: the end)")
     ap.add_argument("--request-timeout-ms", type=int, default=30000)
     args = ap.parse_args()
     try:

@@ -391,6 +391,46 @@ class GroupsIT {
         assertThat(offsetsOf(admin.fetchOffsets("g4", List.of(TOPIC)))).isEqualTo(offsetsOf(committed)));
   }
 
+  /**
+   * A member that has printed nothing still commits where it started (the log end here), as
+   * Kafka's console consumer does: the group shows no lag and a next owner starts there, not
+   * from the log start. An unknown topic with --group fails at once, as it does without.
+   */
+  @Test
+  @Order(5)
+  void aMemberThatPrintedNothingCommitsWhereItStartedAndAnUnknownTopicFails() throws Exception {
+    Member idle = new Member("idle", "g5");
+    // Member passes --from-beginning; g5 has no offsets, so it starts at the start and prints
+    // everything, then commits the end; either way every partition must end at lag 0.
+    await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() ->
+        assertThat(admin.describeGroup("g5").getOffsetsList()).hasSize(6)
+            .allSatisfy(o -> assertThat(o.getLag()).isZero()));
+    idle.stop();
+
+    Process quiet = Cli.start(root, Map.of(), root.resolve("quiet.log"), "consume", TOPIC, "--group", "g6",
+        "--bootstrap-server", cluster.bootstrap());
+    try {
+      await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
+        DescribeGroupResponse g = admin.describeGroup("g6");
+        assertThat(g.getOffsetsList()).as("the start position (the end) committed without printing")
+            .hasSize(6).allSatisfy(o -> {
+              assertThat(o.getCommitted()).isEqualTo(o.getLogEnd());
+              assertThat(o.getLag()).isZero();
+            });
+      });
+      assertThat(Files.readAllLines(root.resolve("quiet.log")).stream().filter(l -> VALUE.matcher(l).matches()))
+          .as("nothing printed").isEmpty();
+    } finally {
+      quiet.destroy();
+      quiet.waitFor(60, TimeUnit.SECONDS);
+    }
+
+    Cli.Result unknown = Cli.run(root, Map.of(), null, "consume", "no-such-topic", "--group", "g7",
+        "--timeout-ms", "3000", "--bootstrap-server", cluster.bootstrap());
+    assertThat(unknown.exit()).isNotZero();
+    assertThat(unknown.err()).contains("UNKNOWN_TOPIC_OR_PARTITION").contains("no-such-topic");
+  }
+
   private static Map<Integer, Long> offsetsOf(List<CommittedOffset> offsets) {
     Map<Integer, Long> out = new TreeMap<>();
     offsets.forEach(o -> out.put(o.getPartition(), o.getOffset()));

@@ -152,7 +152,7 @@ class PythonClientIT {
       Path pyOut = work.resolve("python-member.out");
       Path pyErr = work.resolve("python-member.err");
       ProcessBuilder pb = new ProcessBuilder(PYTHON, EXAMPLE.resolve("brook_group_consumer.py").toString(),
-          "--bootstrap-server", cluster.bootstrap(), "mix", "mixed").directory(work.toFile());
+          "--bootstrap-server", cluster.bootstrap(), "mix", "mixed", "--from-beginning").directory(work.toFile());
       pb.environment().keySet().removeIf(k -> k.startsWith("BROOK_") || k.startsWith("PYTHON"));
       pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
       pb.environment().put("PYTHONPATH", generated.toString());

@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "consume", mixinStandardHelpOptions = true,
     description = {"Print records of a topic, one value per line (key<TAB>value with --print-key).",
         "With --group G: join consumer group G, read the partitions it assigns from the group's committed offsets",
-        "(--from-beginning: from the earliest where the group has none, else the end) and commit what was printed."})
+        "(--from-beginning: from the earliest where the group has none, else the end) and commit what was printed",
+        "(and, for partitions nothing was printed from, where it started)."})
 public final class ConsumeCommand implements Callable<Integer> {
   @Mixin ClientOptions client;
   @Parameters(index = "0", paramLabel = "TOPIC") String topic;
@@ -115,13 +116,17 @@ public final class ConsumeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Subscribes as a member of {@code group}; commits exactly what was printed. */
+  /**
+   * Subscribes as a member of {@code group}; commits exactly what was printed, and for partitions
+   * nothing was printed from, the position it started at.
+   */
   private int consumeAsGroupMember() throws IOException, InterruptedException {
     ConsumerConfig config = ConsumerConfig.defaults(client.bootstrap().toArray(String[]::new))
         .withRequestTimeoutMs(client.requestTimeoutMs())
         .withGroupId(group).withClientId(clientId == null ? "brook-console-consumer" : clientId)
         .withEnableAutoCommit(false).withAutoOffsetReset(fromBeginning ? "earliest" : "latest");
     Map<TopicPartition, OffsetAndMetadata> printedUpTo = new HashMap<>();
+    boolean[] dirty = {false}; // printedUpTo changed since the last commit
     long printed = 0;
     CountDownLatch done = new CountDownLatch(1);
     Thread main = Thread.currentThread();
@@ -139,6 +144,7 @@ public final class ConsumeCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
     try (Consumer consumer = new Consumer(config)) {
+      consumer.partitionsFor(topic); // UNKNOWN_TOPIC_OR_PARTITION now, as without --group, not a silent wait
       consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
@@ -173,6 +179,18 @@ public final class ConsumeCommand implements Callable<Integer> {
             break;
           }
         }
+        // A partition assigned but not printed from yet: its starting position (committed, or the
+        // end / the start per --from-beginning) is committed too, as Kafka's console consumer does,
+        // so the group shows no lag for it and the next owner starts there rather than anew. Taken
+        // before poll: every record returned so far was printed.
+        for (TopicPartition tp : consumer.assignment()) {
+          if (!printedUpTo.containsKey(tp)) {
+            consumer.position(tp).ifPresent(p -> {
+              printedUpTo.put(tp, new OffsetAndMetadata(p));
+              dirty[0] = true;
+            });
+          }
+        }
         List<ConsumerRecord> records = consumer.poll(Duration.ofMillis(200));
         for (ConsumerRecord r : records) {
           if (printKey) {
@@ -181,6 +199,7 @@ public final class ConsumeCommand implements Callable<Integer> {
           }
           out.write(r.value() == null ? "null" : new String(r.value(), StandardCharsets.UTF_8));
           out.write('\n');
+          dirty[0] = true;
           printedUpTo.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
           if (maxMessages != null && ++printed >= maxMessages) {
             break;
@@ -192,8 +211,9 @@ public final class ConsumeCommand implements Callable<Integer> {
         } else if (timeoutMs != null && System.nanoTime() - lastRecordNs > timeoutMs * 1_000_000L) {
           break;
         }
-        if (System.currentTimeMillis() >= nextCommitMs && !printedUpTo.isEmpty()) {
+        if (System.currentTimeMillis() >= nextCommitMs && dirty[0] && !printedUpTo.isEmpty()) {
           nextCommitMs = System.currentTimeMillis() + COMMIT_INTERVAL_MS;
+          dirty[0] = false;
           consumer.commitAsync(Map.copyOf(printedUpTo), null);
         }
       }
