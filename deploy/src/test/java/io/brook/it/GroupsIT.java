@@ -45,6 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -66,7 +67,7 @@ class GroupsIT {
   /** The cluster's group.consumer.session.timeout.ms. */
   private static final long SESSION_TIMEOUT_MS = 6_000;
 
-  @TempDir static Path root;
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS) static Path root;
   private TestCluster cluster;
   private Admin admin;
   private Producer producer;
@@ -116,6 +117,8 @@ class GroupsIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().getBrokersList().stream()
         .filter(b -> !b.getFenced()).count() == 3);
     admin.createTopic(TOPIC, 6, 3, Map.of());
+    await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> admin.describeTopic(TOPIC).getTopic()
+        .getPartitionsList().stream().allMatch(p -> p.getLeader() > 0 && p.getIsrCount() == 3));
     producer = new Producer(ProducerConfig.builder(cluster.bootstrapList().toArray(String[]::new)).build());
   }
 
@@ -147,7 +150,7 @@ class GroupsIT {
           value.getBytes(StandardCharsets.UTF_8))));
     }
     for (CompletableFuture<?> f : acks) {
-      f.get(60, TimeUnit.SECONDS);
+      f.get(120, TimeUnit.SECONDS);
     }
     return values;
   }
@@ -342,10 +345,12 @@ class GroupsIT {
       // After it leaves, its commits are refused as an unknown member's.
       groups.withDeadlineAfter(30, TimeUnit.SECONDS).consumerGroupHeartbeat(ConsumerGroupHeartbeatRequest.newBuilder()
           .setGroupId("g3").setMemberId(memberId).setMemberEpoch(-1).build());
-      BrookException unknown = WireErrors.toException(catchThrowable(() ->
-          groups.withDeadlineAfter(30, TimeUnit.SECONDS).offsetCommit(commit.toBuilder()
-              .setMemberEpoch(newEpoch[0]).build())));
-      assertThat(unknown.code()).isEqualTo(ErrorCode.UNKNOWN_MEMBER_ID);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        BrookException unknown = WireErrors.toException(catchThrowable(() ->
+            groups.withDeadlineAfter(30, TimeUnit.SECONDS).offsetCommit(commit.toBuilder()
+                .setMemberEpoch(newEpoch[0]).build())));
+        assertThat(unknown.code()).isEqualTo(ErrorCode.UNKNOWN_MEMBER_ID);
+      });
       assertThat(admin.fetchOffsets("g3", List.of(TOPIC))).extracting(CommittedOffset::getOffset).containsExactly(5L);
     } finally {
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);

@@ -161,6 +161,8 @@ class RollingRestartIT {
     final Map<String, RecordMetadata> ackedAt = new ConcurrentHashMap<>();
     final long[] sentPerKey = new long[KEYS];
     final Thread thread;
+    /** Records per second the load sends. */
+    static final int RATE = 4_000;
 
     KeyedLoad(List<String> bootstrap) {
       ProducerConfig config = ProducerConfig.builder(bootstrap.toArray(String[]::new))
@@ -173,7 +175,12 @@ class RollingRestartIT {
 
     private void run() {
       List<CompletableFuture<RecordMetadata>> window = new ArrayList<>();
+      long startNs = System.nanoTime();
       for (long i = 0; running.get(); i++) {
+        if (i % 50 == 0) { // a steady RATE records/s, not flat out: the nodes restart on a loaded box
+          long dueNs = startNs + i * 1_000_000_000L / RATE;
+          java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, dueNs - System.nanoTime()));
+        }
         int k = (int) (i % KEYS);
         String key = "key-" + k;
         String value = key + ":" + sentPerKey[k]++;
