@@ -59,9 +59,7 @@ public final class TestNode implements AutoCloseable {
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.brook.storage.testing.FreePorts.next(); // below the ephemeral range: no client takes it meanwhile
   }
 
   @Override

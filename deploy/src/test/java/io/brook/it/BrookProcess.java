@@ -39,13 +39,30 @@ final class BrookProcess implements AutoCloseable {
     this.httpPort = httpPort;
   }
 
+  private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A free port below the kernel's ephemeral range (32768-60999 by default), handed out once per
+   * JVM: a port from bind(0) lies inside that range, where an outgoing connection made meanwhile
+   * may take it before the node binds it (the rule of the storage test-jar's FreePorts, which this
+   * module does not put on its classpath: it brings a logback-test.xml).
+   */
   static int freePort() {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      int port = random.nextInt(10_000, 32_000);
+      if (!GIVEN.add(port)) {
+        continue;
+      }
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(true);
+        s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException inUse) {
+        // try another
+      }
     }
+    throw new IllegalStateException("no free port below the ephemeral range after 1000 tries");
   }
 
   String grpcAddress() {

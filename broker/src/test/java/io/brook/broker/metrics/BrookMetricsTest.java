@@ -56,9 +56,7 @@ class BrookMetricsTest {
   }
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return io.brook.storage.testing.FreePorts.next(); // below the ephemeral range: no client takes it meanwhile
   }
 
   private static Record record(String value) {
