@@ -7,7 +7,10 @@ import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.errors.WireErrors;
 import io.brook.proto.metadata.v1.ControllerServiceGrpc;
+import io.grpc.ConnectivityState;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -19,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * endpoint that last answered; on NOT_CONTROLLER it goes to the leader named in the hint (or the
  * next voter if none is named); on an unreachable voter or a timeout it tries the next voter,
  * backing off between attempts (one voter gets at most half the request timeout, so a hung voter
- * cannot use it all); it gives up when the request timeout is spent, with the last
+ * cannot use it all); a voter that could not be reached is set aside for a while, and hints
+ * naming it are not followed (see {@link ControllerEndpoints}); it gives up when the request
+ * timeout is spent, with the last
  * error. Any other error is the answer and is thrown at once (a write is never repeated after
  * the controller refused it).
  *
@@ -74,23 +79,45 @@ final class ControllerCaller {
                 T result = rpc.apply(ControllerServiceGrpc.newBlockingStub(endpoints.channel(target))
                         .withDeadlineAfter(attemptMs, TimeUnit.MILLISECONDS));
                 endpoints.prefer(target);
+                endpoints.markReachable(target);
                 return result;
             } catch (StatusRuntimeException e) {
                 last = WireErrors.toException(e);
+                if (notReached(e, target)) {
+                    endpoints.markUnreachable(target, time.monotonicMs());
+                }
             }
             if (!isFailover(last.code())) {
                 throw last;
             }
             HostPort hinted = hint(last);
-            if (hinted != null && !hinted.equals(target)) {
+            if (hinted != null && !hinted.equals(target) && !endpoints.unreachable(hinted, time.monotonicMs())) {
                 LOG.debug("{}: {} is not the controller; trying {}", name, target, hinted);
                 target = hinted;
                 endpoints.prefer(target);
                 continue; // a fresh hint is worth trying at once
             }
-            target = endpoints.after(target);
+            target = endpoints.after(target, time.monotonicMs());
             sleep(Math.min(backoff.delayMs(attempt), Math.max(0, deadlineMs - time.monotonicMs())));
         }
+    }
+
+    /**
+     * Whether the call failed without reaching the voter: UNAVAILABLE or DEADLINE_EXCEEDED with
+     * no Brook error detail while the channel is not connected (refused, timed out connecting, a
+     * peer that never completes the HTTP/2 handshake). A slow voter on a connected channel was
+     * reached and is not set aside.
+     */
+    private boolean notReached(StatusRuntimeException e, HostPort target) {
+        Status.Code code = e.getStatus().getCode();
+        if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
+            return false;
+        }
+        com.google.rpc.Status detail = StatusProto.fromThrowable(e);
+        if (detail != null && detail.getDetailsCount() > 0) {
+            return false;
+        }
+        return endpoints.channel(target).getState(false) != ConnectivityState.READY;
     }
 
     private static boolean isFailover(ErrorCode code) {

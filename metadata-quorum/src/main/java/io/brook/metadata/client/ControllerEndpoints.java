@@ -12,11 +12,23 @@ import java.util.concurrent.TimeUnit;
 /**
  * The voters a client can talk to, one lazily created gRPC channel each, and which one is
  * believed to be the active controller. Endpoints learned from NOT_CONTROLLER hints join the
- * list. Thread-safe.
+ * list.
+ *
+ * <p>An endpoint that could not be reached (connection refused or timed out) is set aside for
+ * {@link #UNREACHABLE_MS}: hints naming it are not followed and the round-robin passes over it,
+ * unless every endpoint is set aside. A hint carries the leader's advertised address, which the
+ * node itself may not be able to reach: behind NAT a container cannot reach its own published
+ * port (no hairpin), so a combined node whose controller became active was sent to itself by
+ * every other voter, timed out, and never registered. Set aside, that address no longer hides
+ * the configured endpoint of the same node. Thread-safe.
  */
 final class ControllerEndpoints implements AutoCloseable {
+    /** How long an endpoint that could not be reached is passed over, in milliseconds. */
+    static final long UNREACHABLE_MS = 10_000;
+
     private final List<HostPort> endpoints;
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final Map<HostPort, Long> unreachableUntilMs = new ConcurrentHashMap<>();
     private volatile HostPort preferred;
 
     ControllerEndpoints(List<HostPort> bootstrap) {
@@ -37,12 +49,38 @@ final class ControllerEndpoints implements AutoCloseable {
         preferred = endpoint;
     }
 
-    /** The endpoint after {@code current} in the list (round-robin). */
-    HostPort after(HostPort current) {
+    /**
+     * The endpoint after {@code current} in the list (round-robin), passing over those set aside
+     * as unreachable at {@code nowMs} (monotonic ms) unless all of them are.
+     */
+    HostPort after(HostPort current, long nowMs) {
         synchronized (endpoints) {
             int i = endpoints.indexOf(current);
-            return endpoints.get((i + 1) % endpoints.size());
+            int n = endpoints.size();
+            for (int step = 1; step <= n; step++) {
+                HostPort next = endpoints.get((i + step) % n);
+                if (!unreachable(next, nowMs)) {
+                    return next;
+                }
+            }
+            return endpoints.get((i + 1) % n);
         }
+    }
+
+    /** Sets {@code endpoint} aside until {@code nowMs + UNREACHABLE_MS} (monotonic ms). */
+    void markUnreachable(HostPort endpoint, long nowMs) {
+        unreachableUntilMs.put(endpoint, nowMs + UNREACHABLE_MS);
+    }
+
+    /** Clears what {@link #markUnreachable} set: {@code endpoint} answered. */
+    void markReachable(HostPort endpoint) {
+        unreachableUntilMs.remove(endpoint);
+    }
+
+    /** Whether {@code endpoint} is set aside at {@code nowMs} (monotonic ms). */
+    boolean unreachable(HostPort endpoint, long nowMs) {
+        Long until = unreachableUntilMs.get(endpoint);
+        return until != null && until > nowMs;
     }
 
     /**

@@ -162,7 +162,7 @@ final class MetadataWatcher implements AutoCloseable {
         long delayMs = backoff.delayMs(failures++);
         LOG.info("Metadata watch on {} ended ({}); reconnecting in {} ms", failed,
                 error == null ? "completed" : error.toString(), delayMs);
-        target = endpoints.after(failed);
+        target = endpoints.after(failed, io.brook.metadata.time.Time.SYSTEM.monotonicMs());
         scheduler.schedule(this::connect, delayMs, TimeUnit.MILLISECONDS);
     }
 
