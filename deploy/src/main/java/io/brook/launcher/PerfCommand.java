@@ -1,6 +1,7 @@
 package io.brook.launcher;
 
 import io.brook.clients.cli.ConsumerPerfCommand;
+import io.brook.clients.cli.EndToEndLatencyCommand;
 import io.brook.clients.cli.ProducerPerfCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
     name = "perf",
     mixinStandardHelpOptions = true,
     description = "Benchmarks that print figures (records/s, MB/s, latency).",
-    subcommands = {StoragePerfCommand.class, ProducerPerfCommand.class, ConsumerPerfCommand.class})
+    subcommands = {StoragePerfCommand.class, ProducerPerfCommand.class, ConsumerPerfCommand.class, EndToEndLatencyCommand.class})
 final class PerfCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -137,6 +137,46 @@ public record ProducerConfig(
       return this;
     }
 
+    /**
+     * Sets one setting by its Kafka name: {@code acks}, {@code linger.ms}, {@code batch.size},
+     * {@code compression.type}, {@code buffer.memory}, {@code max.block.ms}, {@code
+     * delivery.timeout.ms}, {@code request.timeout.ms}, {@code
+     * max.in.flight.requests.per.connection} (per partition here), {@code enable.idempotence}.
+     * {@code bootstrap.servers} is taken at {@link ProducerConfig#builder}; {@code key.serializer},
+     * {@code value.serializer} and {@code client.id} are accepted and ignored (Brook's producer
+     * sends bytes), so a Kafka producer properties file works as it is.
+     *
+     * @throws IllegalArgumentException for an unknown name or a value that is not a number,
+     *     boolean or codec as the setting needs, naming the setting
+     */
+    public Builder set(String name, String value) {
+      String v = value == null ? "" : value.trim();
+      try {
+        switch (name) {
+          case "acks" -> acks(v);
+          case "linger.ms" -> lingerMs(Long.parseLong(v));
+          case "batch.size" -> batchSizeBytes(Integer.parseInt(v));
+          case "compression.type" -> compression(CompressionType.forName(v));
+          case "buffer.memory" -> bufferMemoryBytes(Long.parseLong(v));
+          case "max.block.ms" -> maxBlockMs(Long.parseLong(v));
+          case "delivery.timeout.ms" -> deliveryTimeoutMs(Long.parseLong(v));
+          case "request.timeout.ms" -> requestTimeoutMs(Long.parseLong(v));
+          case "max.in.flight.requests.per.connection" -> maxInFlightPerPartition(Integer.parseInt(v));
+          case "enable.idempotence" -> {
+            if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
+              throw new IllegalArgumentException("must be true or false");
+            }
+            enableIdempotence(Boolean.parseBoolean(v));
+          }
+          case "bootstrap.servers", "key.serializer", "value.serializer", "client.id" -> { }
+          default -> throw new IllegalArgumentException("unknown producer setting");
+        }
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("producer setting " + name + "=" + value + ": " + e.getMessage(), e);
+      }
+      return this;
+    }
+
     public ProducerConfig build() {
       return new ProducerConfig(bootstrap, acks, lingerMs, batchSizeBytes, compression, bufferMemoryBytes,
           maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition, enableIdempotence);
