@@ -174,10 +174,6 @@ public final class PartitionHost implements AutoCloseable {
         }
       }
     }
-    image = next;
-    synchronized (this) {
-      notifyAll();
-    }
     offline.keySet().removeIf(tp -> !assigned.contains(tp)); // deleted or moved: nothing to retry
     for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
       if (!assigned.contains(tp)) {
@@ -209,6 +205,12 @@ public final class PartitionHost implements AutoCloseable {
           log.warn("deleting stray log {} failed: {}; retrying later", tp, e.toString());
         }
       }
+    }
+    // Published last: whoever waits for this image (awaitImage) finds its partitions hosted and
+    // the partitions it no longer assigns here removed, their files deleted.
+    image = next;
+    synchronized (this) {
+      notifyAll();
     }
   }
 
