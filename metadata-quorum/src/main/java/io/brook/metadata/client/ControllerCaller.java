@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * next voter if none is named); on an unreachable voter or a timeout it tries the next voter,
  * backing off between attempts (one voter gets at most half the request timeout, so a hung voter
  * cannot use it all); a voter that could not be reached is set aside for a while, and hints
- * naming it are not followed (see {@link ControllerEndpoints}); it gives up when the request
+ * naming it are not followed (see {@link ControllerEndpoints}) until a full round of the other
+ * voters has named it again (it may have restarted and won the election); it gives up when the request
  * timeout is spent, with the last
  * error. Any other error is the answer and is thrown at once (a write is never repeated after
  * the controller refused it).
@@ -66,6 +67,7 @@ final class ControllerCaller {
         Backoff backoff = new Backoff(backoffInitialMs, backoffMaxMs, new Random());
         HostPort target = endpoints.preferred();
         BrookException last = null;
+        int skippedHints = 0;
         for (int attempt = 0; ; attempt++) {
             long remainingMs = deadlineMs - time.monotonicMs();
             if (remainingMs <= 0) {
@@ -91,6 +93,13 @@ final class ControllerCaller {
                 throw last;
             }
             HostPort hinted = hint(last);
+            if (hinted != null && endpoints.unreachable(hinted, time.monotonicMs())
+                    && ++skippedHints > endpoints.size()) {
+                // Every other voter named it in a full round: it is the controller and may be back
+                // (a voter that restarted within the set-aside time). Try it again.
+                endpoints.markReachable(hinted);
+                skippedHints = 0;
+            }
             if (hinted != null && !hinted.equals(target) && !endpoints.unreachable(hinted, time.monotonicMs())) {
                 LOG.debug("{}: {} is not the controller; trying {}", name, target, hinted);
                 target = hinted;

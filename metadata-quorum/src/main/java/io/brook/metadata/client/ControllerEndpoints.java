@@ -67,6 +67,13 @@ final class ControllerEndpoints implements AutoCloseable {
         }
     }
 
+    /** How many endpoints are known (configured and learned from hints). */
+    int size() {
+        synchronized (endpoints) {
+            return endpoints.size();
+        }
+    }
+
     /** Sets {@code endpoint} aside until {@code nowMs + UNREACHABLE_MS} (monotonic ms). */
     void markUnreachable(HostPort endpoint, long nowMs) {
         unreachableUntilMs.put(endpoint, nowMs + UNREACHABLE_MS);

@@ -61,6 +61,39 @@ class ControllerCallerTest {
         assertCallReachesController(new HostPort("127.0.0.1", blackhole.getLocalPort()));
     }
 
+    @Test
+    void aControllerSetAsideEarlierIsTriedAgainWhenEveryOtherVoterNamesIt() throws Exception {
+        // A voter that was down (and so set aside) restarts within the set-aside time and wins the
+        // election: the others all name it, and the call must reach it instead of timing out.
+        AtomicInteger controllerCalls = new AtomicInteger();
+        HostPort controller = serve(new ControllerServiceGrpc.ControllerServiceImplBase() {
+            @Override
+            public void brokerHeartbeat(BrokerHeartbeatRequest request, StreamObserver<BrokerHeartbeatResponse> out) {
+                controllerCalls.incrementAndGet();
+                out.onNext(OK);
+                out.onCompleted();
+            }
+        });
+        HostPort follower = serve(new ControllerServiceGrpc.ControllerServiceImplBase() {
+            @Override
+            public void brokerHeartbeat(BrokerHeartbeatRequest request, StreamObserver<BrokerHeartbeatResponse> out) {
+                out.onError(WireErrors.toStatus(new BrookException(ErrorCode.NOT_CONTROLLER,
+                        "not the active controller", 1, controller.host() + ":" + controller.port())));
+            }
+        });
+        ControllerEndpoints endpoints = new ControllerEndpoints(List.of(follower, controller));
+        closeables.add(endpoints);
+        endpoints.markUnreachable(controller, Time.SYSTEM.monotonicMs());
+        ControllerCaller caller = new ControllerCaller(endpoints, Time.SYSTEM, 6_000, 10, 100);
+
+        BrokerHeartbeatResponse response = caller.call("BrokerHeartbeat",
+                stub -> stub.brokerHeartbeat(BrokerHeartbeatRequest.newBuilder().setBrokerId(3).build()));
+
+        assertThat(response).isEqualTo(OK);
+        assertThat(controllerCalls).hasValue(1);
+        assertThat(endpoints.unreachable(controller, Time.SYSTEM.monotonicMs())).isFalse();
+    }
+
     private void assertCallReachesController(HostPort unreachableAlias) throws IOException {
         AtomicInteger followerCalls = new AtomicInteger();
         AtomicInteger controllerCalls = new AtomicInteger();
