@@ -1,13 +1,10 @@
 package io.brook.storage;
 
-import java.util.regex.Pattern;
-
 /**
  * A partition of a topic. Topic names follow Kafka's rule: 1 to 249 characters from {@code
  * [a-zA-Z0-9._-]}, not {@code .} or {@code ..}; the log directory is {@code <topic>-<partition>}.
  */
 public record TopicPartition(String topic, int partition) {
-  private static final Pattern LEGAL = Pattern.compile("[a-zA-Z0-9._-]+");
   public static final int MAX_TOPIC_LENGTH = 249;
 
   public TopicPartition {
@@ -31,18 +28,21 @@ public record TopicPartition(String topic, int partition) {
     if (topic.equals(".") || topic.equals("..")) {
       return "topic name cannot be '.' or '..'";
     }
-    if (!LEGAL.matcher(topic).matches()) {
-      // Name the first bad character, not the whole name: an error repeats little of a request.
-      int i = 0;
-      while (LEGAL.matcher(topic.substring(i, i + 1)).matches()) {
-        i++;
+    // A plain loop rather than a regex: this runs for every produce and fetch request.
+    for (int i = 0; i < topic.length(); i++) {
+      if (!legal(topic.charAt(i))) {
+        // Name the first bad character, not the whole name: an error repeats little of a request.
+        int cp = topic.codePointAt(i);
+        String shown = cp < 0x20 || cp == 0x7F ? String.format("\\x%02x", cp) : new String(Character.toChars(cp));
+        return "topic name has character '" + shown + "' (U+" + String.format("%04X", cp) + ") at index " + i
+            + ", outside [a-zA-Z0-9._-]";
       }
-      int cp = topic.codePointAt(i);
-      String shown = cp < 0x20 || cp == 0x7F ? String.format("\\x%02x", cp) : new String(Character.toChars(cp));
-      return "topic name has character '" + shown + "' (U+" + String.format("%04X", cp) + ") at index " + i
-          + ", outside [a-zA-Z0-9._-]";
     }
     return null;
+  }
+
+  private static boolean legal(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
   }
 
   public String dirName() {

@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -26,7 +28,9 @@ import java.util.stream.Stream;
  * reads them back (raw batches as a fetch would, then decoding every record as a consumer would),
  * then closes and reopens the log (recovery of the active segment). Prints one summary line per
  * phase in the style of Kafka's perf tools. Batches are built before the clock starts, so the
- * append phase measures the log, not the encoder.
+ * append phase measures the log, not the encoder. The append phase is compared with a raw
+ * {@link FileChannel} write of the same bytes in the same write sizes, run in alternating rounds,
+ * and the ratio (log append throughput / raw write throughput) is printed as {@code append/raw}.
  */
 public final class StoragePerf {
 
@@ -36,11 +40,18 @@ public final class StoragePerf {
       int segmentBytes, boolean flushEveryAppend) {}
 
   /** Figures of one run (per phase: records/s and MB/s). */
-  public record Result(double appendRecordsPerSec, double appendMbPerSec, double readRecordsPerSec,
-      double readMbPerSec, double decodeRecordsPerSec, double reopenMs, long bytesOnDisk) {}
+  public record Result(double appendRecordsPerSec, double appendMbPerSec, double appendToRawRatio,
+      double readRecordsPerSec, double readMbPerSec, double decodeRecordsPerSec, double reopenMs, long bytesOnDisk) {}
 
   private StoragePerf() {}
 
+  /**
+   * Runs the benchmark in {@code o.dir()} (a {@code perf-0} log and a raw file, both deleted
+   * after) and prints one line per phase to {@code out}.
+   *
+   * @throws IllegalStateException if the reopened log does not end where the appends did
+   * @throws UncheckedIOException if the raw file cannot be written
+   */
   public static Result run(Options o, PrintStream out) {
     Map<String, String> props = new HashMap<>();
     props.put("segment.bytes", Integer.toString(o.segmentBytes()));
@@ -71,28 +82,54 @@ public final class StoragePerf {
     double payloadMb = records * (double) o.recordSize() / (1024 * 1024);
 
     Log log = Log.open(logDir, config, Time.SYSTEM);
-    ByteBuffer scratch = ByteBuffer.allocate(pool[0].capacity() * 2);
-    long start = System.nanoTime();
-    for (long b = 0; b < batches; b++) {
-      ByteBuffer src = pool[(int) (b % pool.length)];
-      if (scratch.capacity() < src.remaining()) {
-        scratch = ByteBuffer.allocate(src.remaining());
+    // The append phase and its baseline, a raw FileChannel write of the same bytes, run in
+    // alternating rounds of ROUND_BATCHES batches, so both meet the same page-cache and writeback
+    // conditions (run one after the other, the second pays for the first's dirty pages).
+    long appendNs = 0;
+    long rawNs = 0;
+    Path rawFile = o.dir().resolve("perf-raw.bin");
+    try (FileChannel raw = FileChannel.open(rawFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      Appender logAppender = b -> log.appendAsLeader(b, 0);
+      Appender rawAppender = b -> {
+        while (b.hasRemaining()) {
+          raw.write(b);
+        }
+        if (o.flushEveryAppend()) {
+          raw.force(false);
+        }
+      };
+      ByteBuffer scratch = ByteBuffer.allocate(pool[0].capacity() * 2);
+      for (long from = 0; from < batches; from += ROUND_BATCHES) {
+        long to = Math.min(batches, from + ROUND_BATCHES);
+        rawNs += timeAppends(pool, from, to, scratch, rawAppender);
+        appendNs += timeAppends(pool, from, to, scratch, logAppender);
       }
-      scratch.clear();
-      scratch.put(src.duplicate()).flip();
-      log.appendAsLeader(scratch, 0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      try {
+        Files.deleteIfExists(rawFile);
+      } catch (IOException ignored) {
+        // a temp file in the benchmark directory
+      }
     }
-    double appendSec = (System.nanoTime() - start) / 1e9;
+    double appendSec = appendNs / 1e9;
+    double rawSec = rawNs / 1e9;
     log.updateHighWatermark(log.logEndOffset());
     long bytesOnDisk = log.sizeInBytes();
     double appendRps = records / appendSec;
     double appendMbps = payloadMb / appendSec;
+    double ratio = rawSec / appendSec;
     out.printf("append: %d records, %d bytes on disk in %d segments, %.1f records/sec (%.2f MB/sec), %.1f us/batch (%d records/batch, codec %s%s)%n",
         records, bytesOnDisk, log.numberOfSegments(), appendRps, appendMbps, appendSec * 1e6 / batches,
         o.batchRecords(), o.codec().configName, o.flushEveryAppend() ? ", fsync every append" : "");
+    out.printf("raw: the same bytes by FileChannel.write, %d-byte writes: %.2f MB/sec of batches; log append %.2f MB/sec of batches%n",
+        pool[0].remaining(), bytesOnDisk / 1024.0 / 1024 / rawSec, bytesOnDisk / 1024.0 / 1024 / appendSec);
+    out.printf("append/raw: %.2f (log append throughput over raw FileChannel write throughput, same bytes, alternating rounds)%n", ratio);
 
     // Raw read, as a fetch: whole batches in 1 MiB reads.
-    start = System.nanoTime();
+    long start = System.nanoTime();
     long next = 0;
     long readBytes = 0;
     while (next < log.logEndOffset()) {
@@ -136,8 +173,35 @@ public final class StoragePerf {
       throw new IllegalStateException("reopened log ends at " + end + ", expected " + records);
     }
     deleteRecursively(logDir);
-    return new Result(appendRps, appendMbps, next / readSec, readBytes / 1024.0 / 1024 / readSec,
+    return new Result(appendRps, appendMbps, ratio, next / readSec, readBytes / 1024.0 / 1024 / readSec,
         decoded / decodeSec, reopenMs, bytesOnDisk);
+  }
+
+  /** Batches per round of the alternating append and raw-write phases (about 9 MB of 8 KiB batches). */
+  private static final int ROUND_BATCHES = 1024;
+
+  @FunctionalInterface
+  private interface Appender {
+    void append(ByteBuffer batches) throws IOException;
+  }
+
+  /**
+   * Appends pool batches {@code from} (inclusive) to {@code to} (exclusive), round-robin, each
+   * first copied into {@code scratch} (appends rewrite offsets, so the pool must stay intact; the
+   * copy is outside the clock). Returns the nanoseconds spent in {@code appender}.
+   */
+  private static long timeAppends(ByteBuffer[] pool, long from, long to, ByteBuffer scratch, Appender appender)
+      throws IOException {
+    long ns = 0;
+    for (long b = from; b < to; b++) {
+      ByteBuffer src = pool[(int) (b % pool.length)];
+      scratch.clear();
+      scratch.put(src.duplicate()).flip();
+      long t0 = System.nanoTime();
+      appender.append(scratch);
+      ns += System.nanoTime() - t0;
+    }
+    return ns;
   }
 
   private static void deleteRecursively(Path dir) {

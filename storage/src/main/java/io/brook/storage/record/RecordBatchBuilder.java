@@ -104,6 +104,11 @@ public final class RecordBatchBuilder {
     return count == 0;
   }
 
+  /** Bytes the builder's records buffer holds without growing (it grows for outsized records). */
+  public int capacityBytes() {
+    return records.array().length;
+  }
+
   /** Bytes this batch takes uncompressed: what a producer compares with its batch size limit. */
   public int estimatedSizeBytes() {
     return RecordBatch.HEADER_SIZE + records.size();

@@ -142,17 +142,31 @@ final class RecordsReader implements AutoCloseable {
 
   /** A zig-zag varint of at most 5 bytes, as {@link Varint#readInt}. */
   int readVarint(String field) {
+    return readVarint(field, "");
+  }
+
+  /**
+   * {@link #readVarint(String)} for the field named {@code field + suffix} in errors: the name is
+   * only put together when there is an error to report (this runs for every record).
+   */
+  private int readVarint(String field, String suffix) {
     int raw = 0;
     int shift = 0;
     while (true) {
-      byte b = readByte(field);
+      if (position() >= recordEnd) {
+        throw pastRecordEnd(field + suffix);
+      }
+      if (bufPos == bufLen && !refill()) {
+        throw sectionEnds(field + suffix);
+      }
+      byte b = buf[bufPos++];
       raw |= (b & 0x7F) << shift;
       if ((b & 0x80) == 0) {
         return (raw >>> 1) ^ -(raw & 1);
       }
       shift += 7;
       if (shift > 28) {
-        throw new CorruptRecordException(where() + field + " is a varint longer than 5 bytes");
+        throw new CorruptRecordException(where() + field + suffix + " is a varint longer than 5 bytes");
       }
     }
   }
@@ -179,7 +193,7 @@ final class RecordsReader implements AutoCloseable {
    * record.
    */
   int readFieldLength(String field) {
-    int len = readVarint(field + " length");
+    int len = readVarint(field, " length");
     if (len < -1) {
       throw new CorruptRecordException(where() + field + " has negative length " + len);
     }

@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Random;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -88,6 +89,51 @@ class LogTest {
     assertThat(bases).containsExactly(2L);
     // At the log end: empty, not an error.
     assertThat(log.read(5, 100, Long.MAX_VALUE).isEmpty()).isTrue();
+  }
+
+  @Test
+  void readsReturnTheLongestRunOfWholeBatchesThatFitsMaxBytes() {
+    // The segment reads the whole candidate range at once and finds batch boundaries in memory:
+    // for every start offset, bound and byte budget, the answer is exactly the longest run of
+    // whole batches from the start that fits the budget (the first whole whatever its size).
+    Log log = open(Map.of());
+    Random rnd = new Random(5);
+    List<Integer> sizes = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String[] values = new String[1 + rnd.nextInt(4)];
+      for (int v = 0; v < values.length; v++) {
+        values[v] = "x".repeat(rnd.nextInt(300));
+      }
+      ByteBuffer b = batch(1, values);
+      sizes.add(b.remaining());
+      log.appendAsLeader(b, 0);
+    }
+    List<Long> baseOffsets = new ArrayList<>();
+    RecordBatch.iterate(log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE).records()).forEach(rb -> baseOffsets.add(rb.baseOffset()));
+    assertThat(baseOffsets).hasSize(40);
+    for (int trial = 0; trial < 2_000; trial++) {
+      int first = rnd.nextInt(40);
+      int maxBytes = 1 + rnd.nextInt(6_000);
+      long bound = rnd.nextInt(4) == 0 ? baseOffsets.get(first) + rnd.nextInt(40) : Long.MAX_VALUE;
+      LogReadResult r = log.read(baseOffsets.get(first), maxBytes, bound);
+      int expectedBytes = 0;
+      int expectedBatches = 0;
+      for (int i = first; i < 40; i++) {
+        long last = (i + 1 < 40 ? baseOffsets.get(i + 1) : log.logEndOffset()) - 1;
+        if (last >= bound || (expectedBatches > 0 && expectedBytes + sizes.get(i) > maxBytes)) {
+          break;
+        }
+        expectedBytes += sizes.get(i);
+        expectedBatches++;
+      }
+      List<Long> got = new ArrayList<>();
+      RecordBatch.iterate(r.records()).forEach(rb -> {
+        rb.ensureValid();
+        got.add(rb.baseOffset());
+      });
+      assertThat(r.records().remaining()).as("trial %d", trial).isEqualTo(expectedBytes);
+      assertThat(got).as("trial %d", trial).isEqualTo(baseOffsets.subList(first, first + expectedBatches));
+    }
   }
 
   @Test
