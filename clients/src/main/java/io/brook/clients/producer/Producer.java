@@ -155,9 +155,7 @@ public final class Producer implements AutoCloseable {
   public void flush() {
     accumulator.beginFlush();
     try {
-      while (!accumulator.isEmpty()) {
-        accumulator.awaitWork(10);
-      }
+      accumulator.awaitEmpty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {

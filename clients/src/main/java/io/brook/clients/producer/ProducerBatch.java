@@ -1,7 +1,6 @@
 package io.brook.clients.producer;
 
 import io.brook.storage.TopicPartition;
-import io.brook.storage.record.CompressionType;
 import io.brook.storage.record.Header;
 import io.brook.storage.record.RecordBatchBuilder;
 import java.nio.ByteBuffer;
@@ -21,7 +20,8 @@ final class ProducerBatch {
   /** Order of creation within the partition: retries go back in this order. */
   final long sequence;
   final long createdMs;
-  private final RecordBatchBuilder builder;
+  /** Null once the batch is built: the builder goes back to the accumulator's pool. */
+  private RecordBatchBuilder builder;
   private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
   private long[] timestamps = new long[64];
   private final int batchSizeBytes;
@@ -29,12 +29,16 @@ final class ProducerBatch {
   int attempts;
   long reservedBytes;
 
-  ProducerBatch(TopicPartition tp, long sequence, long createdMs, CompressionType codec, int batchSizeBytes) {
+  /**
+   * A batch for {@code tp} whose records go into {@code builder}, an empty builder set to the
+   * producer's codec (fresh, or reset from the accumulator's pool).
+   */
+  ProducerBatch(TopicPartition tp, long sequence, long createdMs, RecordBatchBuilder builder, int batchSizeBytes) {
     this.tp = tp;
     this.sequence = sequence;
     this.createdMs = createdMs;
     this.batchSizeBytes = batchSizeBytes;
-    this.builder = new RecordBatchBuilder(Math.min(batchSizeBytes, 64 * 1024)).compression(codec);
+    this.builder = builder;
   }
 
   /** Adds a record if it fits (an empty batch takes any one record); null if it does not. */
@@ -73,11 +77,23 @@ final class ProducerBatch {
     return built != null;
   }
 
-  /** Encodes (and compresses) the batch once; later calls return the same bytes. */
-  ByteBuffer close() {
-    if (built == null) {
-      built = builder.build();
+  /**
+   * Encodes (and compresses) the batch, once. Returns the builder it no longer needs the first
+   * time (for the accumulator to reuse), null after.
+   */
+  RecordBatchBuilder seal() {
+    if (built != null) {
+      return null;
     }
+    built = builder.build();
+    RecordBatchBuilder done = builder;
+    builder = null;
+    return done;
+  }
+
+  /** The encoded batch (sealing it first if needed); every call returns the same bytes. */
+  ByteBuffer close() {
+    seal();
     return built.duplicate();
   }
 

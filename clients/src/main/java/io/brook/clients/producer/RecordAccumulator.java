@@ -3,6 +3,7 @@ package io.brook.clients.producer;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.storage.TopicPartition;
+import io.brook.storage.record.RecordBatchBuilder;
 import io.brook.storage.record.Header;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,22 +27,54 @@ import java.util.concurrent.locks.ReentrantLock;
 final class RecordAccumulator {
   private final ProducerConfig config;
   private final ReentrantLock lock = new ReentrantLock();
+  /** Threads waiting for buffer memory or for the accumulator to empty (flush). */
   private final Condition changed = lock.newCondition();
+  /** The sender thread, waiting for a batch to become sendable. */
+  private final Condition senderWake = lock.newCondition();
   private final Map<TopicPartition, ArrayDeque<ProducerBatch>> queues = new HashMap<>();
   private final Map<TopicPartition, Integer> inFlight = new HashMap<>();
   private long nextSequence;
   private long usedBytes;
   private int flushesInProgress;
   private boolean closing;
+  /** Bumped by every {@link #signalChange()}; {@link #awaitWork} waits only while it is unchanged since the last drain. */
+  private long changes;
+  private long changesAtDrain;
   /** Idempotence: the producer id (-1 until known, or when idempotence is off) and next sequences. */
   private long producerId = -1;
   private short producerEpoch;
   private final boolean idempotent;
   private final Map<TopicPartition, Integer> nextProducerSequence = new HashMap<>();
+  /**
+   * Builders of sent batches, kept for new batches: the records of queued batches are written
+   * into long-lived arrays instead of a fresh one per batch, so a full {@code buffer.memory} is
+   * not copied again by every young collection (Kafka's producer pools its batch buffers for the
+   * same reason). At most as many as {@code buffer.memory} holds batches.
+   */
+  private final ArrayDeque<RecordBatchBuilder> freeBuilders = new ArrayDeque<>();
+  private final int maxFreeBuilders;
 
   RecordAccumulator(ProducerConfig config) {
     this.config = config;
     this.idempotent = config.idempotent();
+    this.maxFreeBuilders = (int) Math.min(4096, Math.max(1, config.bufferMemoryBytes() / Math.max(1, config.batchSizeBytes())));
+  }
+
+  /** A reset builder from the pool, or a new one. The caller holds the lock. */
+  private RecordBatchBuilder takeBuilder() {
+    RecordBatchBuilder b = freeBuilders.pollFirst();
+    return b != null ? b : new RecordBatchBuilder(Math.min(config.batchSizeBytes(), 64 * 1024)).compression(config.compression());
+  }
+
+  /**
+   * Returns a sealed batch's builder to the pool, unless it is null, the pool is full, or it grew
+   * well past the batch size for an outsized record. The caller holds the lock.
+   */
+  private void recycle(RecordBatchBuilder b) {
+    if (b != null && freeBuilders.size() < maxFreeBuilders
+        && b.capacityBytes() <= 2 * Math.max(config.batchSizeBytes(), 16 * 1024)) {
+      freeBuilders.addFirst(b.reset());
+    }
   }
 
   /** The idempotent producer's id is known: batches can be numbered and sent. */
@@ -50,7 +83,7 @@ final class RecordAccumulator {
     try {
       producerId = id;
       producerEpoch = epoch;
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -74,16 +107,16 @@ final class RecordAccumulator {
         if (f != null) {
           last.reservedBytes += estimate;
           if (last.isFull()) {
-            changed.signalAll();
+            signalSender(); // a batch is ready: only the sender cares
           }
           return f;
         }
       }
-      ProducerBatch batch = new ProducerBatch(tp, nextSequence++, nowMs, config.compression(), config.batchSizeBytes());
+      ProducerBatch batch = new ProducerBatch(tp, nextSequence++, nowMs, takeBuilder(), config.batchSizeBytes());
       CompletableFuture<RecordMetadata> f = batch.tryAppend(timestamp, key, value, headers, estimate);
       batch.reservedBytes = estimate;
       q.addLast(batch);
-      changed.signalAll();
+      signalSender(); // a batch is ready: only the sender cares
       return f;
     } finally {
       lock.unlock();
@@ -132,6 +165,7 @@ final class RecordAccumulator {
   List<ProducerBatch> drain(long nowMs, long[] sleepMs) {
     lock.lock();
     try {
+      changesAtDrain = changes;
       List<ProducerBatch> out = new ArrayList<>();
       long nextWake = config.lingerMs() > 0 ? config.lingerMs() : 50;
       boolean urgent = flushesInProgress > 0 || closing;
@@ -153,7 +187,7 @@ final class RecordAccumulator {
               head.fail(new BrookException(ErrorCode.REQUEST_TIMED_OUT,
                   "no producer id within delivery.timeout.ms=" + config.deliveryTimeoutMs() + "; is the cluster reachable?"));
               usedBytes -= head.reservedBytes;
-              changed.signalAll();
+              signalChange();
               continue;
             }
             break; // no producer id yet: batches cannot be numbered
@@ -165,7 +199,7 @@ final class RecordAccumulator {
             head.setProducer(producerId, producerEpoch, seq);
             nextProducerSequence.put(head.tp, (int) ((seq + (long) head.recordCount()) % ((long) Integer.MAX_VALUE + 1)));
           }
-          head.close();
+          recycle(head.seal());
           out.add(head);
           flying++;
         }
@@ -187,8 +221,13 @@ final class RecordAccumulator {
     lock.lock();
     try {
       usedBytes -= batch.reservedBytes;
-      inFlight.computeIfPresent(batch.tp, (k, v) -> v > 1 ? v - 1 : null);
-      changed.signalAll();
+      if (inFlight.computeIfPresent(batch.tp, (k, v) -> v > 1 ? v - 1 : null) == null) {
+        ArrayDeque<ProducerBatch> q = queues.get(batch.tp);
+        if (q != null && q.isEmpty()) {
+          queues.remove(batch.tp); // nothing queued or in flight: a flush may be waiting for this
+        }
+      }
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -205,7 +244,7 @@ final class RecordAccumulator {
       all.sort((a, b) -> Long.compare(a.sequence, b.sequence));
       q.clear();
       q.addAll(all);
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -215,7 +254,41 @@ final class RecordAccumulator {
   void awaitWork(long ms) throws InterruptedException {
     lock.lock();
     try {
-      changed.await(ms, TimeUnit.MILLISECONDS);
+      // A change signalled between the last drain and now (a batch answered, a new batch) must
+      // not be lost: without this check the sender slept its full wait (50 ms with linger.ms=0)
+      // while batches were ready.
+      long nanos = TimeUnit.MILLISECONDS.toNanos(ms);
+      while (changes == changesAtDrain && nanos > 0) {
+        nanos = senderWake.awaitNanos(nanos);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Wakes the sender and any thread waiting for buffer memory or a flush. The caller holds the lock. */
+  private void signalChange() {
+    changed.signalAll();
+    signalSender();
+  }
+
+  /** Wakes the sender only. The caller holds the lock. */
+  private void signalSender() {
+    changes++;
+    senderWake.signal();
+  }
+
+  /**
+   * Blocks until no batch is queued or in flight ({@code Producer.flush}).
+   *
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
+  void awaitEmpty() throws InterruptedException {
+    lock.lock();
+    try {
+      while (!(queues.isEmpty() && inFlight.isEmpty())) {
+        changed.await(100, TimeUnit.MILLISECONDS);
+      }
     } finally {
       lock.unlock();
     }
@@ -225,7 +298,7 @@ final class RecordAccumulator {
     lock.lock();
     try {
       flushesInProgress++;
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -244,7 +317,7 @@ final class RecordAccumulator {
     lock.lock();
     try {
       closing = true;
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -270,7 +343,7 @@ final class RecordAccumulator {
         }
       }
       queues.clear();
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }

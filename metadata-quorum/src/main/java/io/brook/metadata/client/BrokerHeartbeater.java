@@ -49,6 +49,8 @@ final class BrokerHeartbeater {
     private final Supplier<List<TopicIdPartition>> offlinePartitions;
     private final LongConsumer controllerIndexSeen;
     private final long intervalMs;
+    /** Heartbeat delay while the controller still answers "fenced" (catching up after registering). */
+    static final long FENCED_HEARTBEAT_MS = 100;
     private final Backoff backoff;
     private volatile long brokerEpoch = -1;
     private volatile boolean fenced = true;
@@ -133,6 +135,11 @@ final class BrokerHeartbeater {
             lastAnsweredNs = time.nanoseconds();
             fenced = r.getFenced();
             failures = 0;
+            if (fenced) {
+                // Waiting to be unfenced (new, or back after a cut): ask again soon rather than a
+                // whole interval later; a node is not ready to serve until this answer comes.
+                delayMs = Math.min(intervalMs, FENCED_HEARTBEAT_MS);
+            }
             controllerIndexSeen.accept(r.getMetadataIndex()); // lets a watch on a stale voter move on
         } catch (BrookException e) {
             if (e.code() == ErrorCode.STALE_BROKER_EPOCH) {

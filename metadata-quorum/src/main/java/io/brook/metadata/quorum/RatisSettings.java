@@ -49,8 +49,15 @@ public final class RatisSettings {
         TimeDuration max = TimeDuration.valueOf(2 * config.electionTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, min);
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, max);
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, min);
-        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, max);
+        if (config.singleVoter()) {
+            // One voter cannot split a vote: elect at once instead of after a whole election
+            // timeout, so a single node is ready in well under a second (startup to ready).
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, TimeDuration.valueOf(20, java.util.concurrent.TimeUnit.MILLISECONDS));
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, TimeDuration.valueOf(40, java.util.concurrent.TimeUnit.MILLISECONDS));
+        } else {
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, min);
+            RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, max);
+        }
         // A leader that cannot reach a majority steps down after this, failing its pending writes.
         RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p,
                 TimeDuration.valueOf(4 * config.electionTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS));
