@@ -356,17 +356,6 @@ public final class RecordBatch {
     if (producerBatch) {
       validateProducerHeader();
     }
-    if (UncompressedRecordsCheck.passes(this, buf, producerBatch, requireKeys, maxMessageBytes)) {
-      return;
-    }
-    validateRecordsInDetail(producerBatch, requireKeys, maxMessageBytes);
-  }
-
-  /**
-   * The general path of {@link #validateRecords(boolean, boolean, int)} (every codec, headers,
-   * an error naming what is wrong), without its producer-header rules and its fast path.
-   */
-  void validateRecordsInDetail(boolean producerBatch, boolean requireKeys, int maxMessageBytes) {
     int expected = recordCount();
     int lastOffsetDelta = lastOffsetDelta();
     long baseTimestamp = baseTimestamp();
