@@ -204,8 +204,31 @@ b_grpc() { echo $(( BASE_PORT + 10 * $1 )); }
 b_quorum() { echo $(( BASE_PORT + 10 * $1 + 1 )); }
 b_http() { echo $(( BASE_PORT + 10 * $1 + 2 )); }
 
+wait_nodes() {  # SYS IDS T0_MS: polls SYS_ready ID until every node answers -> STARTUP_MS (from T0)
+  local sys="$1" pending="$2" t0="$3" id p still deadline
+  deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
+  while [ -n "$pending" ]; do
+    still=""
+    for id in $pending; do
+      if "${sys}_ready" "$id"; then
+        log "$sys node $id ready after $(( $(now_ms) - t0 )) ms"
+      else still="$still $id"; fi
+    done
+    pending="${still# }"
+    [ -z "$pending" ] && break
+    for p in "${NODE_PIDS[@]}"; do
+      kill -0 "$p" 2>/dev/null || { log "$sys node pid $p exited"; tail -20 "$DATA/$sys"/node*/node.out >&2; return 1; }
+    done
+    [ "$(date +%s)" -ge "$deadline" ] && { log "$sys nodes not ready after ${READY_TIMEOUT_S} s"; return 1; }
+    sleep 0.05
+  done
+  STARTUP_MS=$(( $(now_ms) - t0 ))
+}
+brook_ready() { curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$(b_http "$1")/ready"; }
+kafka_ready() { grep -q "Kafka Server started" "$DATA/kafka/node$1/server.log" 2>/dev/null; }
+
 brook_start() {  # brook_start "1 2 3" -> NODE_PIDS, BOOT, startup_ms of the slowest node
-  local ids="$1" id voters="" ctrl="" nd p t0 deadline pending still
+  local ids="$1" id voters="" ctrl="" nd p t0
   for id in $ids; do
     voters="${voters:+$voters,}$id@127.0.0.1:$(b_quorum "$id")"
     ctrl="${ctrl:+$ctrl,}127.0.0.1:$(b_grpc "$id")"
@@ -238,23 +261,7 @@ EOF
     BROOK_HEAP_OPTS="$NODE_HEAP" BROOK_NO_BUILD=1 "$ROOT/bin/brook" server -c "$nd/node.properties" > "$nd/node.out" 2>&1 &
     NODE_PIDS+=("$!")
   done
-  deadline=$(( $(date +%s) + READY_TIMEOUT_S )); pending="$ids"
-  while [ -n "$pending" ]; do
-    still=""
-    for id in $pending; do
-      if curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$(b_http "$id")/ready"; then
-        log "brook node $id ready after $(( $(now_ms) - t0 )) ms"
-      else still="$still $id"; fi
-    done
-    pending="${still# }"
-    [ -z "$pending" ] && break
-    for p in "${NODE_PIDS[@]}"; do
-      kill -0 "$p" 2>/dev/null || { log "brook node pid $p exited"; tail -20 "$DATA"/brook/node*/node.out >&2; return 1; }
-    done
-    [ "$(date +%s)" -ge "$deadline" ] && { log "brook nodes not ready after ${READY_TIMEOUT_S} s"; return 1; }
-    sleep 0.05
-  done
-  STARTUP_MS=$(( $(now_ms) - t0 ))
+  wait_nodes brook "$ids" "$t0" || return 1
 }
 
 brook_topic() {  # NAME PARTITIONS RF
@@ -289,7 +296,7 @@ k_port() { echo $(( BASE_PORT + 10 * $1 + 5 )); }
 k_cport() { echo $(( BASE_PORT + 10 * $1 + 6 )); }
 
 kafka_start() {  # kafka_start "1 2 3" RF MIN_ISR
-  local ids="$1" rf="$2" minisr="$3" id voters="" nd p cid t0 f0 deadline pending still
+  local ids="$1" rf="$2" minisr="$3" id voters="" nd p cid t0 f0
   BOOT=""
   for id in $ids; do
     voters="${voters:+$voters,}$id@127.0.0.1:$(k_cport "$id")"
@@ -321,23 +328,7 @@ kafka_start() {  # kafka_start "1 2 3" RF MIN_ISR
       -cp "$KAFKA_CP" kafka.Kafka "$nd/server.properties" > "$nd/node.out" 2>&1 &
     NODE_PIDS+=("$!")
   done
-  deadline=$(( $(date +%s) + READY_TIMEOUT_S )); pending="$ids"
-  while [ -n "$pending" ]; do
-    still=""
-    for id in $pending; do
-      if grep -q "Kafka Server started" "$DATA/kafka/node$id/server.log" 2>/dev/null; then
-        log "kafka node $id ready after $(( $(now_ms) - t0 )) ms"
-      else still="$still $id"; fi
-    done
-    pending="${still# }"
-    [ -z "$pending" ] && break
-    for p in "${NODE_PIDS[@]}"; do
-      kill -0 "$p" 2>/dev/null || { log "kafka node pid $p exited"; tail -20 "$DATA"/kafka/node*/node.out >&2; return 1; }
-    done
-    [ "$(date +%s)" -ge "$deadline" ] && { log "kafka nodes not ready after ${READY_TIMEOUT_S} s"; return 1; }
-    sleep 0.05
-  done
-  STARTUP_MS=$(( $(now_ms) - t0 ))
+  wait_nodes kafka "$ids" "$t0" || return 1
 }
 
 kafka_topic() {  # NAME PARTITIONS RF

@@ -1,13 +1,9 @@
 package io.brook.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -25,18 +21,9 @@ class PerfToolsIT {
 
   @Test
   void perfToolsTakeKafkasFlagsAndPrintAJsonSummary() throws Exception {
-    int grpc = BrookProcess.freePort();
-    int http = BrookProcess.freePort();
-    Map<String, String> serverEnv = Map.of("BROOK_GRPC_PORT", "" + grpc, "BROOK_QUORUM_PORT", "" + BrookProcess.freePort(),
-        "BROOK_HTTP_PORT", "" + http, "BROOK_LISTEN_HOST", "127.0.0.1");
-    Process server = Cli.start(work, serverEnv, work.resolve("server.log"), "server");
+    SingleNode node = SingleNode.startReady(work);
     try {
-      BrookProcess probe = new BrookProcess(1, work, grpc, 0, http);
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-        assertThat(server.isAlive()).as(() -> "server exited: " + readLog()).isTrue();
-        return probe.httpStatus("/ready") == 200;
-      });
-      Map<String, String> env = Map.of("BROOK_BOOTSTRAP_SERVER", "127.0.0.1:" + grpc);
+      Map<String, String> env = node.clientEnv();
       assertThat(cli(env, "topics", "create", "perf", "--partitions", "3", "--replication-factor", "1").exit()).isZero();
       assertThat(cli(env, "topics", "create", "e2e", "--partitions", "1", "--replication-factor", "1").exit()).isZero();
 
@@ -94,20 +81,10 @@ class PerfToolsIT {
       assertThat(p999).isLessThanOrEqualTo(max);
       assertThat(cli(env, "perf", "e2e", "--topic", "e2e", "--producer-acks", "2").exit()).isEqualTo(2);
     } finally {
-      server.destroy();
-      if (!server.waitFor(30, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
+      node.close(); // SIGTERM: clean shutdown
     }
   }
 
-  private String readLog() {
-    try {
-      return Files.readString(work.resolve("server.log"));
-    } catch (java.io.IOException e) {
-      return "(no log: " + e + ")";
-    }
-  }
 
   private Cli.Result cli(Map<String, String> env, String... args) throws Exception {
     return Cli.run(work, env, null, args);

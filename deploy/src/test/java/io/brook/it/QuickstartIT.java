@@ -1,12 +1,10 @@
 package io.brook.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,20 +24,11 @@ class QuickstartIT {
 
   @Test
   void quickstartOnOneNode() throws Exception {
-    int grpc = BrookProcess.freePort();
-    int http = BrookProcess.freePort();
-    Map<String, String> serverEnv = Map.of("BROOK_GRPC_PORT", "" + grpc, "BROOK_QUORUM_PORT", "" + BrookProcess.freePort(),
-        "BROOK_HTTP_PORT", "" + http, "BROOK_LISTEN_HOST", "127.0.0.1");
-    Process server = Cli.start(work, serverEnv, work.resolve("server.log"), "server");
+    SingleNode node = SingleNode.startReady(work);
     try {
-      BrookProcess probe = new BrookProcess(1, work, grpc, 0, http);
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-        assertThat(server.isAlive()).as(() -> "server exited: " + readLog()).isTrue();
-        return probe.httpStatus("/ready") == 200;
-      });
       assertThat(work.resolve("data")).as("the embedded default keeps data in ./data").isDirectory();
 
-      Map<String, String> env = Map.of("BROOK_BOOTSTRAP_SERVER", "127.0.0.1:" + grpc);
+      Map<String, String> env = node.clientEnv();
 
       // Every command of the README's Quickstart section, pasted as written.
       for (String line : readmeQuickstartCommands()) {
@@ -97,12 +86,9 @@ class QuickstartIT {
       assertThat(unreachable.exit()).isNotZero();
       assertThat(unreachable.err()).contains("error:");
     } finally {
-      server.destroy(); // SIGTERM: clean shutdown
-      if (!server.waitFor(30, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
+      node.close(); // SIGTERM: clean shutdown
     }
-    assertThat(readLog()).contains("stopped");
+    assertThat(node.log()).contains("stopped");
   }
 
   /** The indented command lines of the README's "## Quickstart" section. */
@@ -145,11 +131,4 @@ class QuickstartIT {
     return r;
   }
 
-  private String readLog() {
-    try {
-      return Files.readString(work.resolve("server.log"));
-    } catch (java.io.IOException e) {
-      return "(no log: " + e + ")";
-    }
-  }
 }
