@@ -147,7 +147,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     OffsetsTopic.refuseClientChange(req.getTopic(), "produce to");
     Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
     ByteBuffer batches = switch (req.getDataCase()) {
-      case RECORD_BATCHES -> ByteBuffer.wrap(req.getRecordBatches().toByteArray());
+      case RECORD_BATCHES -> ProduceScratch.copyOf(req.getRecordBatches());
       case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis());
       default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
     };

@@ -1,0 +1,50 @@
+package io.brook.broker.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import java.nio.ByteBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ProduceScratchTest {
+  private static byte[] bytes(Random r, int n) {
+    byte[] b = new byte[n];
+    r.nextBytes(b);
+    return b;
+  }
+
+  private static byte[] contents(ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+
+  @Test
+  void copiesExactlyTheBytesIntoAWritableBufferReusedOnThisThread() {
+    Random r = new Random(3);
+    ByteBuffer previous = null;
+    for (int n : new int[] {0, 1, 100, 8_797, 65_536, 65_537, 300_000, 12}) {
+      byte[] data = bytes(r, n);
+      ByteBuffer b = ProduceScratch.copyOf(ByteString.copyFrom(data));
+      assertThat(b.isReadOnly()).isFalse();
+      assertThat(b.position()).isZero();
+      assertThat(contents(b)).isEqualTo(data);
+      if (previous != null && previous.capacity() >= n) {
+        assertThat(b.array()).as("reused when it fits").isSameAs(previous.array());
+      }
+      previous = b;
+    }
+  }
+
+  @Test
+  void anOutsizedRequestGetsItsOwnArray() {
+    byte[] data = bytes(new Random(4), ProduceScratch.MAX_REUSED_BYTES + 1);
+    ByteBuffer small = ProduceScratch.copyOf(ByteString.copyFrom(new byte[10]));
+    ByteBuffer big = ProduceScratch.copyOf(ByteString.copyFrom(data));
+    assertThat(contents(big)).isEqualTo(data);
+    assertThat(big.array()).isNotSameAs(small.array());
+    assertThat(ProduceScratch.copyOf(ByteString.copyFrom(new byte[10])).array())
+        .as("the reused buffer did not grow to the outsized request").isSameAs(small.array());
+  }
+}
