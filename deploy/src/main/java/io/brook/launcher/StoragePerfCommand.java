@@ -32,20 +32,26 @@ final class StoragePerfCommand implements Callable<Integer> {
   @Option(names = "--segment-bytes", defaultValue = "1073741824", description = "Segment size (default: ${DEFAULT-VALUE}).")
   int segmentBytes;
 
+  @Option(names = "--warmup-records", defaultValue = "1000000",
+      description = "Records appended (and written raw) before the timed phase, into files deleted after, so the JIT has "
+          + "compiled both paths (default: ${DEFAULT-VALUE}; 0: none).")
+  long warmupRecords;
+
   @Option(names = "--fsync-every-append", description = "Set flush.messages=1 (fsync on every append).")
   boolean fsyncEveryAppend;
 
   @Override
   public Integer call() throws Exception {
-    if (numRecords <= 0 || recordSize < 0 || batchRecords <= 0) {
-      throw new IllegalArgumentException("--num-records and --batch-records must be positive, --record-size >= 0");
+    if (numRecords <= 0 || recordSize < 0 || batchRecords <= 0 || warmupRecords < 0) {
+      throw new IllegalArgumentException("--num-records and --batch-records must be positive, --record-size and --warmup-records >= 0");
     }
     CompressionType codec = CompressionType.forName(compression);
     boolean temp = dir == null;
     Path where = temp ? Files.createTempDirectory("brook-perf-storage") : dir;
     try {
       StoragePerf.run(
-          new StoragePerf.Options(where, numRecords, recordSize, batchRecords, codec, segmentBytes, fsyncEveryAppend),
+          new StoragePerf.Options(where, numRecords, recordSize, batchRecords, codec, segmentBytes, fsyncEveryAppend,
+              warmupRecords),
           System.out);
     } finally {
       if (temp) {

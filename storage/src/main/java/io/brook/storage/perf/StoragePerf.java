@@ -29,15 +29,22 @@ import java.util.stream.Stream;
  * then closes and reopens the log (recovery of the active segment). Prints one summary line per
  * phase in the style of Kafka's perf tools. Batches are built before the clock starts, so the
  * append phase measures the log, not the encoder. The append phase is compared with a raw
- * {@link FileChannel} write of the same bytes in the same write sizes, run in alternating rounds,
- * and the ratio (log append throughput / raw write throughput) is printed as {@code append/raw}.
+ * {@link FileChannel} write of the same bytes in the same write sizes, alternating one batch each,
+ * after an untimed warm-up of {@code warmupRecords} records through both paths, and the ratio (log append throughput / raw write throughput) is printed as {@code append/raw}.
  */
 public final class StoragePerf {
 
   /** Benchmark parameters. */
   public record Options(
       Path dir, long numRecords, int recordSize, int batchRecords, CompressionType codec,
-      int segmentBytes, boolean flushEveryAppend) {}
+      int segmentBytes, boolean flushEveryAppend, long warmupRecords) {
+
+    /** The options with no warm-up phase. */
+    public Options(Path dir, long numRecords, int recordSize, int batchRecords, CompressionType codec,
+        int segmentBytes, boolean flushEveryAppend) {
+      this(dir, numRecords, recordSize, batchRecords, codec, segmentBytes, flushEveryAppend, 0);
+    }
+  }
 
   /** Figures of one run (per phase: records/s and MB/s). */
   public record Result(double appendRecordsPerSec, double appendMbPerSec, double appendToRawRatio,
@@ -81,41 +88,25 @@ public final class StoragePerf {
     long records = batches * o.batchRecords();
     double payloadMb = records * (double) o.recordSize() / (1024 * 1024);
 
-    Log log = Log.open(logDir, config, Time.SYSTEM);
-    // The append phase and its baseline, a raw FileChannel write of the same bytes, run in
-    // alternating rounds of ROUND_BATCHES batches, so both meet the same page-cache and writeback
-    // conditions (run one after the other, the second pays for the first's dirty pages).
-    long appendNs = 0;
-    long rawNs = 0;
-    Path rawFile = o.dir().resolve("perf-raw.bin");
-    try (FileChannel raw = FileChannel.open(rawFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
-      Appender logAppender = b -> log.appendAsLeader(b, 0);
-      Appender rawAppender = b -> {
-        while (b.hasRemaining()) {
-          raw.write(b);
-        }
-        if (o.flushEveryAppend()) {
-          raw.force(false);
-        }
-      };
-      ByteBuffer scratch = ByteBuffer.allocate(pool[0].capacity() * 2);
-      for (long from = 0; from < batches; from += ROUND_BATCHES) {
-        long to = Math.min(batches, from + ROUND_BATCHES);
-        rawNs += timeAppends(pool, from, to, scratch, rawAppender);
-        appendNs += timeAppends(pool, from, to, scratch, logAppender);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
+    if (o.warmupRecords() > 0) {
+      // Untimed: the same appends and raw writes into throwaway files, so the JIT has compiled
+      // both paths before the clock starts (as JMH's warm-up iterations, or --warmup-records of
+      // Kafka's perf tools). The files are deleted before the timed phase, dirty pages and all.
+      long warmupBatches = (o.warmupRecords() + o.batchRecords() - 1) / o.batchRecords();
+      Path warmupDir = o.dir().resolve("perf-warmup-0");
+      deleteRecursively(warmupDir);
+      Log warmup = Log.open(warmupDir, config, Time.SYSTEM);
       try {
-        Files.deleteIfExists(rawFile);
-      } catch (IOException ignored) {
-        // a temp file in the benchmark directory
+        appendAndWrite(warmup, o, pool, warmupBatches, o.dir().resolve("perf-warmup-raw.bin"));
+      } finally {
+        warmup.close();
+        deleteRecursively(warmupDir);
       }
     }
-    double appendSec = appendNs / 1e9;
-    double rawSec = rawNs / 1e9;
+    Log log = Log.open(logDir, config, Time.SYSTEM);
+    long[] ns = appendAndWrite(log, o, pool, batches, o.dir().resolve("perf-raw.bin"));
+    double appendSec = ns[0] / 1e9;
+    double rawSec = ns[1] / 1e9;
     log.updateHighWatermark(log.logEndOffset());
     long bytesOnDisk = log.sizeInBytes();
     double appendRps = records / appendSec;
@@ -126,7 +117,8 @@ public final class StoragePerf {
         o.batchRecords(), o.codec().configName, o.flushEveryAppend() ? ", fsync every append" : "");
     out.printf("raw: the same bytes by FileChannel.write, %d-byte writes: %.2f MB/sec of batches; log append %.2f MB/sec of batches%n",
         pool[0].remaining(), bytesOnDisk / 1024.0 / 1024 / rawSec, bytesOnDisk / 1024.0 / 1024 / appendSec);
-    out.printf("append/raw: %.2f (log append throughput over raw FileChannel write throughput, same bytes, alternating rounds)%n", ratio);
+    out.printf("append/raw: %.2f (log append throughput over raw FileChannel write throughput, same bytes, alternating batches, after %d warm-up records)%n",
+        ratio, o.warmupRecords());
 
     // Raw read, as a fetch: whole batches in 1 MiB reads.
     long start = System.nanoTime();
@@ -177,8 +169,43 @@ public final class StoragePerf {
         decoded / decodeSec, reopenMs, bytesOnDisk);
   }
 
-  /** Batches per round of the alternating append and raw-write phases (about 9 MB of 8 KiB batches). */
-  private static final int ROUND_BATCHES = 1024;
+  /**
+   * Appends {@code batches} pool batches round-robin to {@code log} and writes the same bytes to
+   * {@code rawFile} (deleted after) with plain {@link FileChannel#write(ByteBuffer)} calls,
+   * alternating one batch each, so that both meet the same page-cache, writeback and CPU-cache
+   * conditions. Returns the nanoseconds spent in the log's appends and in the raw writes.
+   */
+  private static long[] appendAndWrite(Log log, Options o, ByteBuffer[] pool, long batches, Path rawFile) {
+    long appendNs = 0;
+    long rawNs = 0;
+    try (FileChannel raw = FileChannel.open(rawFile, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      Appender logAppender = b -> log.appendAsLeader(b, 0);
+      Appender rawAppender = b -> {
+        while (b.hasRemaining()) {
+          raw.write(b);
+        }
+        if (o.flushEveryAppend()) {
+          raw.force(false);
+        }
+      };
+      ByteBuffer scratch = ByteBuffer.allocate(pool[0].capacity() * 2);
+      for (long b = 0; b < batches; b++) {
+        ByteBuffer src = pool[(int) (b % pool.length)];
+        rawNs += timeAppend(src, scratch, rawAppender);
+        appendNs += timeAppend(src, scratch, logAppender);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      try {
+        Files.deleteIfExists(rawFile);
+      } catch (IOException ignored) {
+        // a temp file in the benchmark directory
+      }
+    }
+    return new long[] {appendNs, rawNs};
+  }
 
   @FunctionalInterface
   private interface Appender {
@@ -186,22 +213,15 @@ public final class StoragePerf {
   }
 
   /**
-   * Appends pool batches {@code from} (inclusive) to {@code to} (exclusive), round-robin, each
-   * first copied into {@code scratch} (appends rewrite offsets, so the pool must stay intact; the
-   * copy is outside the clock). Returns the nanoseconds spent in {@code appender}.
+   * Copies {@code src} into {@code scratch} (appends rewrite offsets, so the pool must stay
+   * intact; the copy is outside the clock) and returns the nanoseconds {@code appender} takes.
    */
-  private static long timeAppends(ByteBuffer[] pool, long from, long to, ByteBuffer scratch, Appender appender)
-      throws IOException {
-    long ns = 0;
-    for (long b = from; b < to; b++) {
-      ByteBuffer src = pool[(int) (b % pool.length)];
-      scratch.clear();
-      scratch.put(src.duplicate()).flip();
-      long t0 = System.nanoTime();
-      appender.append(scratch);
-      ns += System.nanoTime() - t0;
-    }
-    return ns;
+  private static long timeAppend(ByteBuffer src, ByteBuffer scratch, Appender appender) throws IOException {
+    scratch.clear();
+    scratch.put(src.duplicate()).flip();
+    long t0 = System.nanoTime();
+    appender.append(scratch);
+    return System.nanoTime() - t0;
   }
 
   private static void deleteRecursively(Path dir) {
