@@ -147,7 +147,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     OffsetsTopic.refuseClientChange(req.getTopic(), "produce to");
     Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
     ByteBuffer batches = switch (req.getDataCase()) {
-      case RECORD_BATCHES -> ProduceScratch.copyOf(req.getRecordBatches());
+      case RECORD_BATCHES -> ScratchBuffer.PRODUCE.copyOf(req.getRecordBatches());
       case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis());
       default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
     };
@@ -231,7 +231,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
     Log log = p.log();
     LogReadResult r = offset >= log.highWatermark()
         ? new LogReadResult(ByteBuffer.allocate(0), log.highWatermark(), log.logStartOffset(), log.logEndOffset())
-        : p.readCommitted(offset, maxBytes);
+        : p.readCommitted(offset, maxBytes, ScratchBuffer.FETCH::take);
     FetchResponse.Builder b = FetchResponse.newBuilder().setTopic(topic).setPartition(partition)
         .setHighWatermark(r.highWatermark()).setLogStartOffset(r.logStartOffset()).setLogEndOffset(r.logEndOffset())
         .setNextOffset(RecordConversions.nextOffset(r.records().duplicate(), offset));

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -330,6 +331,14 @@ public final class Partition {
   /** Reads committed batches (below the high watermark) for a consumer. */
   public LogReadResult readCommitted(long offset, int maxBytes) {
     return log.read(offset, maxBytes, log.highWatermark());
+  }
+
+  /**
+   * As {@link #readCommitted(long, int)}, into a buffer from {@code buffers} (see {@link
+   * Log#read(long, int, long, IntFunction)}).
+   */
+  public LogReadResult readCommitted(long offset, int maxBytes, IntFunction<ByteBuffer> buffers) {
+    return log.read(offset, maxBytes, log.highWatermark(), buffers);
   }
 
   /**

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -494,6 +495,20 @@ public final class Log implements AutoCloseable {
    *     logEndOffset]}
    */
   public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive) {
+    return read(startOffset, maxBytes, maxOffsetExclusive, ByteBuffer::allocate);
+  }
+
+  /**
+   * As {@link #read(long, int, long)}, reading into a buffer from {@code buffers}: called with the
+   * number of bytes needed, it returns a heap or direct buffer with at least that capacity (its
+   * position and limit are reset here). The result's records are a view of that buffer, so a
+   * caller that reuses buffers (a fetch answering from a per-thread buffer) must be done with the
+   * result before the next read into the same buffer.
+   *
+   * @throws OffsetOutOfRangeException if {@code startOffset} is outside {@code [logStartOffset,
+   *     logEndOffset]}
+   */
+  public LogReadResult read(long startOffset, int maxBytes, long maxOffsetExclusive, IntFunction<ByteBuffer> buffers) {
     for (int attempt = 0; ; attempt++) {
       long start = logStartOffset;
       long end = logEndOffset;
@@ -508,7 +523,7 @@ public final class Log implements AutoCloseable {
       try {
         Map.Entry<Long, LogSegment> e = segments.floorEntry(startOffset);
         while (e != null) {
-          ByteBuffer data = e.getValue().read(startOffset, maxBytes, limit);
+          ByteBuffer data = e.getValue().read(startOffset, maxBytes, limit, buffers);
           if (data != null) {
             return new LogReadResult(data, hw, start, end);
           }

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.OptionalInt;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * One segment of a partition log: {@code <baseOffset>.log} holding record batches back to back,
@@ -263,6 +264,11 @@ final class LogSegment {
    * batches that end below {@code maxOffsetExclusive}. Returns null if no batch qualifies.
    */
   ByteBuffer read(long startOffset, int maxBytes, long maxOffsetExclusive) {
+    return read(startOffset, maxBytes, maxOffsetExclusive, ByteBuffer::allocate);
+  }
+
+  /** As {@link #read(long, int, long)}, into a buffer of at least the needed capacity from {@code buffers}. */
+  ByteBuffer read(long startOffset, int maxBytes, long maxOffsetExclusive, IntFunction<ByteBuffer> buffers) {
     int limit = sizeBytes;
     int start = translateOffset(startOffset);
     if (start < 0) {
@@ -277,7 +283,7 @@ final class LogSegment {
     // the batch boundaries are found in memory: a pread per batch header made a 1 MiB fetch of
     // 8 KiB batches cost over a hundred system calls.
     int want = (int) Math.max(batchSize(header), Math.min((long) maxBytes, limit - start));
-    ByteBuffer out = ByteBuffer.allocate(want);
+    ByteBuffer out = buffers.apply(want).clear().limit(want);
     readFully(out, start);
     int end = 0;
     while (end < want) {
