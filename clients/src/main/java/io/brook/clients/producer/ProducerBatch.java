@@ -57,11 +57,11 @@ final class ProducerBatch {
   }
 
   boolean hasRoom(int estimatedBytes) {
-    return built == null && (builder.isEmpty() || builder.estimatedSizeBytes() + estimatedBytes <= batchSizeBytes);
+    return built == null && builder != null && (builder.isEmpty() || builder.estimatedSizeBytes() + estimatedBytes <= batchSizeBytes);
   }
 
   boolean isFull() {
-    return built != null || builder.estimatedSizeBytes() >= batchSizeBytes;
+    return built != null || builder == null || builder.estimatedSizeBytes() >= batchSizeBytes;
   }
 
   int recordCount() {
@@ -78,17 +78,25 @@ final class ProducerBatch {
   }
 
   /**
-   * Encodes (and compresses) the batch, once. Returns the builder it no longer needs the first
-   * time (for the accumulator to reuse), null after.
+   * Encodes (and compresses) the batch, once, in its builder's own buffer (no copy): the builder
+   * stays with the batch until {@link #takeBuilder()}.
    */
-  RecordBatchBuilder seal() {
-    if (built != null) {
-      return null;
+  void seal() {
+    if (built == null) {
+      built = builder.buildInPlace();
     }
-    built = builder.build();
-    RecordBatchBuilder done = builder;
+  }
+
+  /**
+   * Hands the builder back for reuse, once the batch's bytes can no longer be needed (answered by
+   * the broker: see {@code RecordAccumulator.releaseAnswered}); null if it was taken already. The
+   * batch must not be sent again after this.
+   */
+  RecordBatchBuilder takeBuilder() {
+    RecordBatchBuilder b = builder;
     builder = null;
-    return done;
+    built = null;
+    return b;
   }
 
   /** The encoded batch (sealing it first if needed); every call returns the same bytes. */

@@ -199,7 +199,7 @@ final class RecordAccumulator {
             head.setProducer(producerId, producerEpoch, seq);
             nextProducerSequence.put(head.tp, (int) ((seq + (long) head.recordCount()) % ((long) Integer.MAX_VALUE + 1)));
           }
-          recycle(head.seal());
+          head.seal();
           out.add(head);
           flying++;
         }
@@ -216,10 +216,30 @@ final class RecordAccumulator {
     }
   }
 
-  /** The sender is done with a batch (answered or failed for good): frees its memory and slot. */
+  /**
+   * The sender is done with a batch (failed for good, or sent without acks): frees its memory and
+   * slot. Its builder is not reused: the transport may still hold the bytes (grpc-java keeps the
+   * messages of a stream it may replay until the server has answered on it).
+   */
   void release(ProducerBatch batch) {
+    release(batch, false);
+  }
+
+  /**
+   * As {@link #release(ProducerBatch)}, for a batch the broker has answered: once the server has
+   * answered on a stream, grpc-java no longer replays its messages, so the batch's builder goes
+   * back to the pool.
+   */
+  void releaseAnswered(ProducerBatch batch) {
+    release(batch, true);
+  }
+
+  private void release(ProducerBatch batch, boolean reuseBuilder) {
     lock.lock();
     try {
+      if (reuseBuilder) {
+        recycle(batch.takeBuilder());
+      }
       usedBytes -= batch.reservedBytes;
       if (inFlight.computeIfPresent(batch.tp, (k, v) -> v > 1 ? v - 1 : null) == null) {
         ArrayDeque<ProducerBatch> q = queues.get(batch.tp);

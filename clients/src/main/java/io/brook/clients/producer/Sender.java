@@ -170,7 +170,7 @@ final class Sender implements Runnable {
   private void onOutcome(ProducerBatch batch, ProduceResponse response, BrookException error) {
     if (error == null) {
       batch.complete(response.getBaseOffset());
-      accumulator.release(batch);
+      accumulator.releaseAnswered(batch);
       return;
     }
     long ageMs = System.currentTimeMillis() - batch.createdMs;

@@ -83,10 +83,11 @@ class RecordAccumulatorTest {
       }
       List<ProducerBatch> drained = acc.drain(System.currentTimeMillis(), sleep);
       ByteBuffer bytes = drained.get(0).close();
-      // Later batches are built in the same (recycled) builder: this one's bytes must not change.
+      // Later batches are built in recycled builders: this one's bytes, a view of its own builder's
+      // buffer, must not change while it is not answered.
       for (int later = 0; later < 3; later++) {
         append(acc, "later-" + later + "-" + "z".repeat(200));
-        acc.drain(System.currentTimeMillis(), sleep).forEach(acc::release);
+        acc.drain(System.currentTimeMillis(), sleep).forEach(acc::releaseAnswered);
       }
       RecordBatch batch = RecordBatch.wrap(bytes);
       batch.ensureValid();
@@ -95,5 +96,27 @@ class RecordAccumulatorTest {
       assertThat(drained).hasSize(1);
       drained.forEach(acc::release);
     }
+  }
+
+  @Test
+  void onlyAnAnsweredBatchGivesItsBufferToALaterBatch() throws Exception {
+    RecordAccumulator acc = accumulator(100);
+    long[] sleep = new long[1];
+    append(acc, "first");
+    ProducerBatch first = acc.drain(System.currentTimeMillis(), sleep).get(0);
+    byte[] firstArray = first.close().array();
+    acc.release(first); // failed or sent without acks: the transport may still replay its bytes
+
+    append(acc, "second");
+    ProducerBatch second = acc.drain(System.currentTimeMillis(), sleep).get(0);
+    byte[] secondArray = second.close().array();
+    assertThat(secondArray).as("a released, unanswered batch's buffer is not reused").isNotSameAs(firstArray);
+    assertThat(values(ByteBuffer.wrap(firstArray, 0, first.close().remaining()))).containsExactly("first");
+    acc.releaseAnswered(second);
+
+    append(acc, "third");
+    ProducerBatch third = acc.drain(System.currentTimeMillis(), sleep).get(0);
+    assertThat(third.close().array()).as("an answered batch's buffer is reused, no copy per batch").isSameAs(secondArray);
+    assertThat(values(third.close())).containsExactly("third");
   }
 }

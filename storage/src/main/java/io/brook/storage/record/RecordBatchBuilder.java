@@ -10,10 +10,11 @@ import java.util.zip.CRC32C;
 
 /**
  * Builds one record batch in Kafka's v2 layout. Records are encoded into a reusable buffer as they
- * are appended; {@link #build()} compresses the records section once (if a codec is set), writes
- * the header and CRC-32C, and returns the finished bytes. {@link #reset()} readies the builder for
- * the next batch without giving up its buffers, so a producer reusing one builder per partition
- * allocates only the output of {@code build()}.
+ * are appended, behind room left for the batch header; {@link #build()} compresses the records
+ * section once (if a codec is set), writes the header and CRC-32C, and returns the finished bytes
+ * as a new buffer; {@link #buildInPlace()} returns them as a view of the builder's own buffer,
+ * with no copy. {@link #reset()} readies the builder for the next batch without giving up its
+ * buffers, so a producer that pools builders and builds in place allocates nothing per batch.
  *
  * <p>Offsets: {@link #append} gives consecutive offset deltas from 0 (what producers send; the
  * leader rewrites the base offset on append). {@link #appendWithOffset} keeps given absolute
@@ -47,7 +48,8 @@ public final class RecordBatchBuilder {
   }
 
   public RecordBatchBuilder(int initialCapacityBytes) {
-    records = new ByteArrayWriter(initialCapacityBytes);
+    records = new ByteArrayWriter(RecordBatch.HEADER_SIZE + initialCapacityBytes);
+    records.skip(RecordBatch.HEADER_SIZE); // the header goes here at build time
     compressed = new ByteArrayWriter(256);
   }
 
@@ -106,12 +108,12 @@ public final class RecordBatchBuilder {
 
   /** Bytes the builder's records buffer holds without growing (it grows for outsized records). */
   public int capacityBytes() {
-    return records.array().length;
+    return records.array().length - RecordBatch.HEADER_SIZE;
   }
 
   /** Bytes this batch takes uncompressed: what a producer compares with its batch size limit. */
   public int estimatedSizeBytes() {
-    return RecordBatch.HEADER_SIZE + records.size();
+    return records.size(); // header room included
   }
 
   /** Appends a record at the next offset delta (0, 1, 2, ...). */
@@ -182,20 +184,31 @@ public final class RecordBatchBuilder {
 
   /** Encodes the batch into a new heap buffer (position 0, limit = size). */
   public ByteBuffer build() {
-    byte[] body = records.array();
-    int bodyLen = records.size();
+    ByteBuffer view = buildInPlace();
+    ByteBuffer copy = ByteBuffer.allocate(view.remaining());
+    return copy.put(view).flip();
+  }
+
+  /**
+   * Encodes the batch in the builder's own buffer and returns a view of it (position 0, limit =
+   * capacity = size, backed by the builder's array): no copy. The view stays valid until the
+   * builder is next appended to, reset or built; a caller that pools builders must not reuse this
+   * one while the bytes are still needed.
+   */
+  public ByteBuffer buildInPlace() {
+    ByteArrayWriter out = records;
     if (compression != CompressionType.NONE) {
       compressed.reset(); // closing the codec stream closes the writer, a no-op, so it is reusable
-      try (OutputStream out = compression.wrapOutput(compressed)) {
-        out.write(records.array(), 0, records.size());
+      compressed.skip(RecordBatch.HEADER_SIZE);
+      try (OutputStream codec = compression.wrapOutput(compressed)) {
+        codec.write(records.array(), RecordBatch.HEADER_SIZE, records.size() - RecordBatch.HEADER_SIZE);
       } catch (IOException e) {
         throw new UncheckedIOException("compressing records with " + compression.configName, e);
       }
-      body = compressed.array();
-      bodyLen = compressed.size();
+      out = compressed;
     }
-    int size = RecordBatch.HEADER_SIZE + bodyLen;
-    ByteBuffer buf = ByteBuffer.allocate(size);
+    int size = out.size();
+    ByteBuffer buf = ByteBuffer.wrap(out.array(), 0, size).slice();
     int lastDelta = forcedLastOffsetDelta >= 0 ? forcedLastOffsetDelta : Math.max(lastOffsetDelta, 0);
     int attributes = compression.id;
     if (timestampType == TimestampType.LOG_APPEND_TIME) {
@@ -219,17 +232,20 @@ public final class RecordBatchBuilder {
         .putLong(producerId)
         .putShort(producerEpoch)
         .putInt(baseSequence)
-        .putInt(count)
-        .put(body, 0, bodyLen);
+        .putInt(count);
+    if (buf.position() != RecordBatch.HEADER_SIZE) {
+      throw new IllegalStateException("batch header took " + buf.position() + " bytes, expected " + RecordBatch.HEADER_SIZE);
+    }
     CRC32C crc = new CRC32C();
-    crc.update(buf.array(), RecordBatch.ATTRIBUTES_OFFSET, size - RecordBatch.ATTRIBUTES_OFFSET);
+    crc.update(out.array(), RecordBatch.ATTRIBUTES_OFFSET, size - RecordBatch.ATTRIBUTES_OFFSET);
     buf.putInt(RecordBatch.CRC_OFFSET, (int) crc.getValue());
-    return buf.flip();
+    return buf.clear();
   }
 
   /** Forgets the records (and offsets, timestamps, producer fields) but keeps codec and buffers. */
   public RecordBatchBuilder reset() {
     records.reset();
+    records.skip(RecordBatch.HEADER_SIZE);
     count = 0;
     lastOffsetDelta = -1;
     forcedLastOffsetDelta = -1;
