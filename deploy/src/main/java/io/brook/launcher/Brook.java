@@ -5,6 +5,7 @@ import io.brook.clients.cli.ConsumeCommand;
 import io.brook.clients.cli.GroupsCommand;
 import io.brook.clients.cli.LogCommand;
 import io.brook.clients.cli.ProduceCommand;
+import io.brook.clients.cli.RecordsCommand;
 import io.brook.clients.cli.TopicsCommand;
 import io.brook.launcher.logging.Logging;
 import io.brook.proto.common.v1.ErrorCode;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Command;
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
     subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class,
-        ClusterCommand.class, LogCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
+        ClusterCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

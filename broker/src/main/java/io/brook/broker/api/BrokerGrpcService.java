@@ -13,6 +13,8 @@ import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.Acks;
 import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.v1.ConsumeRequest;
+import io.brook.proto.v1.DeleteRecordsRequest;
+import io.brook.proto.v1.DeleteRecordsResponse;
 import io.brook.proto.v1.FetchRequest;
 import io.brook.proto.v1.FetchResponse;
 import io.brook.proto.v1.InitProducerIdRequest;
@@ -295,6 +297,22 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
         default -> b.setOffset(log.highWatermark());
       }
       out.onNext(b.build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
+  }
+
+  @Override
+  public void deleteRecords(DeleteRecordsRequest req, StreamObserver<DeleteRecordsResponse> out) {
+    try {
+      if (req.getOffset() < -1) {
+        throw new BrookException(ErrorCode.INVALID_REQUEST, "delete records: offset must be >= 0, or -1 for the high "
+            + "watermark; got " + req.getOffset());
+      }
+      Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+      long low = p.deleteRecordsBefore(req.getOffset());
+      out.onNext(DeleteRecordsResponse.newBuilder().setLowWatermark(low).build());
       out.onCompleted();
     } catch (RuntimeException e) {
       out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));

@@ -234,6 +234,28 @@ public final class Partition {
   }
 
   /**
+   * Kafka's DeleteRecords, as leader: makes {@code offset} the log start offset ({@code -1}: the
+   * high watermark). Followers follow from the log start offset in the leader's fetch answers.
+   *
+   * @return the log start offset after the call (Kafka's "low watermark")
+   * @throws BrookException NOT_LEADER_OR_FOLLOWER if this replica is not the leader
+   * @throws io.brook.storage.OffsetOutOfRangeException if {@code offset} is above the high
+   *     watermark (nothing changes)
+   */
+  public long deleteRecordsBefore(long offset) {
+    roleLock.readLock().lock();
+    try {
+      PartitionRegistration r = registration;
+      if (closed || r.leader() != localBrokerId) {
+        throw notLeaderAnyMore(r);
+      }
+      return log.deleteRecordsBefore(offset == -1 ? log.highWatermark() : offset);
+    } finally {
+      roleLock.readLock().unlock();
+    }
+  }
+
+  /**
    * What a leader append wrote, and in which leader epoch: only a wait in that same epoch may
    * acknowledge it ({@link #awaitReplication}).
    */

@@ -200,6 +200,11 @@ final class ReplicaFetcher implements Runnable {
       l.appendAsFollower(batches);
     }
     l.updateHighWatermark(Math.min(d.getHighWatermark(), l.logEndOffset()));
+    if (d.getLogStartOffset() > l.logStartOffset()) {
+      // The leader's log start moved (DeleteRecords): follow it, as far as this replica has
+      // committed records (as Kafka's follower does with the leader's log start offset).
+      l.deleteRecordsBefore(Math.min(d.getLogStartOffset(), l.highWatermark()));
+    }
     p.recordLeaderLogEnd(d.getLogEndOffset());
   }
 

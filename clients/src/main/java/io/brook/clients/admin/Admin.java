@@ -15,6 +15,7 @@ import io.brook.proto.v1.CommittedOffset;
 import io.brook.proto.v1.CreatePartitionsRequest;
 import io.brook.proto.v1.CreateTopicRequest;
 import io.brook.proto.v1.DeleteGroupRequest;
+import io.brook.proto.v1.DeleteRecordsRequest;
 import io.brook.proto.v1.DeleteTopicRequest;
 import io.brook.proto.v1.DescribeGroupRequest;
 import io.brook.proto.v1.DescribeGroupResponse;
@@ -158,6 +159,30 @@ public final class Admin implements AutoCloseable {
    * record.
    */
   public OptionalLong listOffset(TopicPartition tp, OffsetSpec spec, long timestampMs) {
+    ListOffsetsResponse r = onLeader(tp, stub -> stub.listOffsets(ListOffsetsRequest.newBuilder().setTopic(tp.topic())
+        .setPartition(tp.partition()).setSpec(spec).setTimestampMs(timestampMs).build()));
+    return r.getOffset() < 0 ? OptionalLong.empty() : OptionalLong.of(r.getOffset());
+  }
+
+  /**
+   * Kafka's DeleteRecords for one partition: its leader makes {@code offset} the log start
+   * offset ({@code -1}: the high watermark), so every record before it is gone; followers follow.
+   * Retries while the leader is unknown or moving, within the request timeout.
+   *
+   * @return the partition's log start offset after the call (Kafka's "low watermark")
+   * @throws BrookException OFFSET_OUT_OF_RANGE if {@code offset} is above the high watermark,
+   *     UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST, or REQUEST_TIMED_OUT
+   */
+  public long deleteRecords(TopicPartition tp, long offset) {
+    return onLeader(tp, stub -> stub.deleteRecords(DeleteRecordsRequest.newBuilder().setTopic(tp.topic())
+        .setPartition(tp.partition()).setOffset(offset).build())).getLowWatermark();
+  }
+
+  /**
+   * Calls {@code call} on the current leader of {@code tp}, retrying retriable errors (after a
+   * metadata refresh, with backoff) until the request timeout.
+   */
+  private <T> T onLeader(TopicPartition tp, java.util.function.Function<BrokerServiceGrpc.BrokerServiceBlockingStub, T> call) {
     long deadline = System.currentTimeMillis() + requestTimeoutMs;
     BrookException last = null;
     for (int attempt = 0; System.currentTimeMillis() < deadline; attempt++) {
@@ -169,11 +194,8 @@ public final class Admin implements AutoCloseable {
           }
           throw new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, "no leader for " + tp + " right now");
         }
-        ListOffsetsResponse r = BrokerServiceGrpc.newBlockingStub(channels.get(leader.get().getHost() + ":" + leader.get().getPort()))
-            .withDeadlineAfter(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS)
-            .listOffsets(ListOffsetsRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
-                .setSpec(spec).setTimestampMs(timestampMs).build());
-        return r.getOffset() < 0 ? OptionalLong.empty() : OptionalLong.of(r.getOffset());
+        return call.apply(BrokerServiceGrpc.newBlockingStub(channels.get(leader.get().getHost() + ":" + leader.get().getPort()))
+            .withDeadlineAfter(Math.max(1, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS));
       } catch (RuntimeException e) {
         last = WireErrors.toException(e);
         if (!last.retriable()) {

@@ -47,6 +47,8 @@ public final class Log implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Log.class);
   static final String RECOVERY_POINT_FILE = "recovery-point.checkpoint";
   static final String HIGH_WATERMARK_FILE = "high-watermark.checkpoint";
+  /** The log start offset set by {@link #deleteRecordsBefore}, which may lie inside a segment. */
+  static final String LOG_START_OFFSET_FILE = "log-start-offset.checkpoint";
 
   private final Path dir;
   private final Time time;
@@ -58,6 +60,7 @@ public final class Log implements AutoCloseable {
   private final ProducerStateSnapshots producerSnapshots;
   private final CheckpointFile recoveryPointFile;
   private final CheckpointFile highWatermarkFile;
+  private final CheckpointFile logStartOffsetFile;
 
   private volatile LogConfig config;
   private volatile long logStartOffset;
@@ -75,6 +78,7 @@ public final class Log implements AutoCloseable {
     this.time = time;
     this.recoveryPointFile = new CheckpointFile(dir.resolve(RECOVERY_POINT_FILE));
     this.highWatermarkFile = new CheckpointFile(dir.resolve(HIGH_WATERMARK_FILE));
+    this.logStartOffsetFile = new CheckpointFile(dir.resolve(LOG_START_OFFSET_FILE));
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
@@ -98,8 +102,10 @@ public final class Log implements AutoCloseable {
     if (segments.isEmpty()) {
       segments.put(0L, LogSegment.create(dir, 0L, config, time.milliseconds()));
     }
-    logStartOffset = segments.firstKey();
     logEndOffset = segments.lastEntry().getValue().nextOffset();
+    // A start set by deleteRecordsBefore may lie inside the first segment; never past the end
+    // (a log truncated or lost below it restarts from what it has).
+    logStartOffset = Math.max(segments.firstKey(), Math.min(readSingleOffset(logStartOffsetFile, 0L), logEndOffset));
     epochCache.truncateFromEnd(logEndOffset);
     epochCache.truncateFromStart(logStartOffset);
     highWatermark = clamp(readSingleOffset(highWatermarkFile, logStartOffset));
@@ -657,6 +663,7 @@ public final class Log implements AutoCloseable {
       }
       segments.put(newStartOffset, LogSegment.create(dir, newStartOffset, config, time.milliseconds()));
       logStartOffset = newStartOffset;
+      logStartOffsetFile.write(List.of(Long.toString(newStartOffset)));
       logEndOffset = newStartOffset;
       epochCache.clear();
       afterTruncation();
@@ -670,6 +677,58 @@ public final class Log implements AutoCloseable {
     if (recoveryPoint > logEndOffset) {
       recoveryPoint = logEndOffset;
       recoveryPointFile.write(List.of(Long.toString(recoveryPoint)));
+    }
+  }
+
+  // ---------------------------------------------------------------- delete records
+
+  /**
+   * Kafka's DeleteRecords ({@code UnifiedLog.maybeIncrementLogStartOffset}): makes {@code offset}
+   * the log start offset, so every record before it is gone for readers at once, and deletes the
+   * segments that hold nothing at or after it. The new start is persisted (it may lie inside a
+   * segment) and survives a restart. An offset at or below the current start changes nothing.
+   *
+   * @param offset the new log start offset, at most the high watermark (only committed records
+   *     can be deleted)
+   * @return the log start offset after the call (Kafka's "low watermark")
+   * @throws OffsetOutOfRangeException if {@code offset} is above the high watermark or negative;
+   *     its range is {@code [logStartOffset, highWatermark]} (nothing changes)
+   */
+  public long deleteRecordsBefore(long offset) {
+    synchronized (lock) {
+      ensureOpen();
+      if (offset < 0 || offset > highWatermark) {
+        // The valid range named is [log start, high watermark]: only committed records go.
+        throw new OffsetOutOfRangeException(offset, logStartOffset, highWatermark);
+      }
+      if (offset <= logStartOffset) {
+        return logStartOffset;
+      }
+      logStartOffsetFile.write(List.of(Long.toString(offset)));
+      logStartOffset = offset;
+      List<LogSegment> doomed = new ArrayList<>();
+      for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+        Long nextBase = segments.higherKey(e.getKey());
+        if (nextBase == null || nextBase > offset) {
+          break; // this segment holds offsets at or after the new start
+        }
+        doomed.add(e.getValue());
+      }
+      for (LogSegment s : doomed) {
+        segments.remove(s.baseOffset());
+      }
+      for (LogSegment s : doomed) {
+        s.delete();
+      }
+      epochCache.truncateFromStart(logStartOffset);
+      if (!doomed.isEmpty()) {
+        try {
+          takeProducerSnapshot(); // as after retention: producers whose batches went stay known
+        } catch (StorageIOException e) {
+          log.warn("cannot snapshot the producer state of {} after deleting records: {}", dir, e.getMessage());
+        }
+      }
+      return logStartOffset;
     }
   }
 
@@ -727,7 +786,7 @@ public final class Log implements AutoCloseable {
     for (LogSegment s : doomed) {
       segments.remove(s.baseOffset());
     }
-    logStartOffset = segments.firstKey();
+    logStartOffset = Math.max(logStartOffset, segments.firstKey());
     for (LogSegment s : doomed) {
       s.delete();
     }
