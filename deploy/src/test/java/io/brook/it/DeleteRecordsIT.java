@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 12: {@code brook records delete} (Kafka's DeleteRecords) on three real nodes, RF=3. The
+ * Issue 12: {@code brook records delete} (Kafka's DeleteRecords) and {@code brook log dirs}
+ * (Kafka's DescribeLogDirs) on three real nodes, RF=3. The
  * log start offset moves on the leader at once and on both followers as they fetch; it survives
  * the leader's death (the new leader answers the same earliest offset); offsets above the high
  * watermark and unknown topics are refused with a clear line and change nothing.
@@ -84,6 +85,20 @@ class DeleteRecordsIT {
           assertThat(checkpointedStart(n)).as("node %d's log start", n.nodeId).isEqualTo(40);
         }
       });
+
+      // brook log dirs (Kafka's DescribeLogDirs): every broker holds a replica of dr-0, one leads,
+      // and each reports the moved log start and the log end.
+      Cli.Result dirs = Cli.run(root, Map.of(), null, "log", "dirs", "--topic-list", TP.topic(),
+          "--bootstrap-server", cluster.bootstrap());
+      assertThat(dirs.exit()).as(dirs.err()).isZero();
+      for (BrookProcess n : cluster.nodes) {
+        assertThat(dirs.out()).contains("Broker: " + n.nodeId + "\tLogDir: ");
+      }
+      List<String> rows = dirs.out().lines().filter(l -> l.startsWith("dr-0 ")).toList();
+      assertThat(rows).hasSize(3);
+      assertThat(rows).allSatisfy(r -> assertThat(r.trim().split("\\s+")).containsSequence("40", "100", "100"));
+      assertThat(rows.stream().filter(r -> r.endsWith("leader"))).hasSize(1);
+      assertThat(rows.stream().filter(r -> r.endsWith("follower"))).hasSize(2);
 
       cluster.node(leader).kill();
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()

@@ -15,12 +15,15 @@ import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.v1.ConsumeRequest;
 import io.brook.proto.v1.DeleteRecordsRequest;
 import io.brook.proto.v1.DeleteRecordsResponse;
+import io.brook.proto.v1.DescribeLogDirsRequest;
+import io.brook.proto.v1.DescribeLogDirsResponse;
 import io.brook.proto.v1.FetchRequest;
 import io.brook.proto.v1.FetchResponse;
 import io.brook.proto.v1.InitProducerIdRequest;
 import io.brook.proto.v1.InitProducerIdResponse;
 import io.brook.proto.v1.ListOffsetsRequest;
 import io.brook.proto.v1.ListOffsetsResponse;
+import io.brook.proto.v1.LogDirPartition;
 import io.brook.proto.v1.MetadataRequest;
 import io.brook.proto.v1.MetadataResponse;
 import io.brook.proto.v1.ProduceRequest;
@@ -314,6 +317,34 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       long low = p.deleteRecordsBefore(req.getOffset());
       out.onNext(DeleteRecordsResponse.newBuilder().setLowWatermark(low).build());
       out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
+    }
+  }
+
+  @Override
+  public void describeLogDirs(DescribeLogDirsRequest req, StreamObserver<DescribeLogDirsResponse> out) {
+    try {
+      java.nio.file.Path dir = host.logDir().toAbsolutePath();
+      java.nio.file.FileStore store = java.nio.file.Files.getFileStore(dir);
+      DescribeLogDirsResponse.Builder b = DescribeLogDirsResponse.newBuilder().setBrokerId(host.brokerId())
+          .setLogDir(dir.toString()).setTotalBytes(store.getTotalSpace()).setUsableBytes(store.getUsableSpace());
+      java.util.Set<String> topics = java.util.Set.copyOf(req.getTopicsList());
+      host.all().stream()
+          .filter(p -> p.isOpen() && (topics.isEmpty() || topics.contains(p.topicPartition().topic())))
+          .sorted(java.util.Comparator.comparing((Partition p) -> p.topicPartition().topic())
+              .thenComparingInt(p -> p.topicPartition().partition()))
+          .forEach(p -> {
+            Log l = p.log();
+            b.addPartitions(LogDirPartition.newBuilder().setTopic(p.topicPartition().topic())
+                .setPartition(p.topicPartition().partition()).setSizeBytes(l.sizeInBytes()).setSegments(l.numberOfSegments())
+                .setLogStartOffset(l.logStartOffset()).setLogEndOffset(l.logEndOffset()).setHighWatermark(l.highWatermark())
+                .setLeader(p.isLeader()));
+          });
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (java.io.IOException e) {
+      out.onError(WireErrors.toStatus(ErrorCode.KAFKA_STORAGE_ERROR, "cannot read the log directory: " + e.getMessage()));
     } catch (RuntimeException e) {
       out.onError(WireErrors.toStatus(Errors.toBrook(e).toDetail()));
     }

@@ -396,6 +396,11 @@ public final class PartitionHost implements AutoCloseable {
     return partitions.values();
   }
 
+  /** The directory holding every partition log of this broker. */
+  public java.nio.file.Path logDir() {
+    return logStore.dataDir();
+  }
+
   /** The traffic counters of every topic with a partition hosted here, by topic name. */
   public Map<String, TopicTraffic> traffic() {
     return Map.copyOf(traffic);

@@ -18,6 +18,8 @@ import io.brook.proto.v1.DeleteGroupRequest;
 import io.brook.proto.v1.DeleteRecordsRequest;
 import io.brook.proto.v1.DeleteTopicRequest;
 import io.brook.proto.v1.DescribeGroupRequest;
+import io.brook.proto.v1.DescribeLogDirsRequest;
+import io.brook.proto.v1.DescribeLogDirsResponse;
 import io.brook.proto.v1.DescribeGroupResponse;
 import io.brook.proto.v1.DescribeClusterRequest;
 import io.brook.proto.v1.DescribeClusterResponse;
@@ -244,6 +246,32 @@ public final class Admin implements AutoCloseable {
 
   public DescribeClusterResponse describeCluster() {
     return call(s -> s.describeCluster(DescribeClusterRequest.getDefaultInstance()));
+  }
+
+  /** One broker's answer to {@link #describeLogDirs}: its log directory, or why it did not answer. */
+  public record BrokerLogDirs(int brokerId, String address, DescribeLogDirsResponse dirs, BrookException error) {}
+
+  /**
+   * Kafka's DescribeLogDirs: asks every registered broker (in id order) for its log directory and
+   * the replicas it hosts, of {@code topics} (empty: all). A broker that does not answer within
+   * the request timeout is listed with its error rather than failing the whole call.
+   */
+  public List<BrokerLogDirs> describeLogDirs(List<String> topics) {
+    List<BrokerLogDirs> out = new ArrayList<>();
+    List<BrokerEndpoint> brokers = new ArrayList<>(describeCluster().getBrokersList());
+    brokers.sort(java.util.Comparator.comparingInt(BrokerEndpoint::getId));
+    for (BrokerEndpoint b : brokers) {
+      String address = b.getHost() + ":" + b.getPort();
+      try {
+        DescribeLogDirsResponse r = BrokerServiceGrpc.newBlockingStub(channels.get(address))
+            .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS)
+            .describeLogDirs(DescribeLogDirsRequest.newBuilder().addAllTopics(topics).build());
+        out.add(new BrokerLogDirs(b.getId(), address, r, null));
+      } catch (RuntimeException e) {
+        out.add(new BrokerLogDirs(b.getId(), address, null, WireErrors.toException(e)));
+      }
+    }
+    return out;
   }
 
   /** Runs one call against the bootstrap servers in turn, retrying retriable failures until the timeout. */

@@ -23,15 +23,68 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code brook log}: looks inside a broker's data files, offline. */
-@Command(name = "log", mixinStandardHelpOptions = true, description = "Look inside a broker's log files (offline).",
-    subcommands = {LogCommand.Dump.class})
+/** {@code brook log}: the log directories of the brokers, and a look inside their files. */
+@Command(name = "log", mixinStandardHelpOptions = true,
+    description = "Log directories of the brokers (dirs), and the contents of a segment file (dump, offline).",
+    subcommands = {LogCommand.Dump.class, LogCommand.Dirs.class})
 public final class LogCommand implements Runnable {
   @Spec CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /**
+   * {@code brook log dirs}: like {@code kafka-log-dirs.sh --describe}, every broker's log
+   * directory with the replicas it holds and their sizes. Exits 1 if a broker did not answer.
+   */
+  @Command(name = "dirs", mixinStandardHelpOptions = true,
+      description = "Every broker's log directory (size, free space) and the replicas in it: size on disk, segments, "
+          + "log start, log end, high watermark, leader or follower (like kafka-log-dirs.sh --describe).")
+  static final class Dirs implements Callable<Integer> {
+    @picocli.CommandLine.Mixin ClientOptions client;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--topic-list", split = ",", paramLabel = "TOPIC",
+        description = "Only these topics (comma-separated; Kafka's flag). Default: every topic.")
+    List<String> topics = new ArrayList<>();
+
+    @Option(names = "--output", defaultValue = "text", description = "text or json.")
+    OutputFormat output;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      int failed = 0;
+      try (io.brook.clients.admin.Admin admin = new io.brook.clients.admin.Admin(client.bootstrap(), client.requestTimeoutMs())) {
+        for (io.brook.clients.admin.Admin.BrokerLogDirs b : admin.describeLogDirs(topics)) {
+          if (b.error() != null) {
+            err.printf("error: broker %d (%s) did not answer: %s%n", b.brokerId(), b.address(), b.error().getMessage());
+            failed++;
+            continue;
+          }
+          if (output == OutputFormat.json) {
+            out.println(OutputFormat.toJson(b.dirs()));
+            continue;
+          }
+          io.brook.proto.v1.DescribeLogDirsResponse d = b.dirs();
+          out.printf("Broker: %d\tLogDir: %s\tTotalBytes: %d\tUsableBytes: %d%n", d.getBrokerId(), d.getLogDir(),
+              d.getTotalBytes(), d.getUsableBytes());
+          out.printf("%-30s %12s %8s %14s %14s %14s %s%n", "Partition", "Size", "Segments", "LogStartOffset",
+              "LogEndOffset", "HighWatermark", "Role");
+          for (io.brook.proto.v1.LogDirPartition p : d.getPartitionsList()) {
+            out.printf("%-30s %12d %8d %14d %14d %14d %s%n", p.getTopic() + "-" + p.getPartition(), p.getSizeBytes(),
+                p.getSegments(), p.getLogStartOffset(), p.getLogEndOffset(), p.getHighWatermark(),
+                p.getLeader() ? "leader" : "follower");
+          }
+        }
+      }
+      out.flush();
+      err.flush();
+      return failed == 0 ? 0 : 1;
+    }
   }
 
   /**
