@@ -3,6 +3,7 @@ package io.brook.launcher;
 import io.brook.clients.cli.ClusterCommand;
 import io.brook.clients.cli.ConsumeCommand;
 import io.brook.clients.cli.GroupsCommand;
+import io.brook.clients.cli.OffsetsCommand;
 import io.brook.clients.cli.ProduceCommand;
 import io.brook.clients.cli.TopicsCommand;
 import io.brook.launcher.logging.Logging;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
-    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class,
+    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class, GroupsCommand.class,
         ClusterCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 
