@@ -21,8 +21,8 @@ import java.net.Socket;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -93,42 +93,43 @@ public final class Reachability {
       return null; // a Brook error detail: a Brook broker answered
     }
     BrookException brook = WireErrors.toException(e);
-    String causes = causeChain(e);
-    Matcher hex = HEX_DUMP.matcher(causes);
-    if (hex.find()) {
-      String first = new String(HexFormat.of().parseHex(hex.group(1)), StandardCharsets.ISO_8859_1);
-      if (first.startsWith("HTTP/")) {
-        String line = httpStatusLine(hp);
-        return hp + " is not a Brook client port (it answered " + (line == null ? "HTTP/1.x" : line)
-            + "; is it the node's http.port? Brook clients use the node's client port, 9092 by default)";
-      }
+    Throwable root = rootCause(e);
+    if (status.getCode() == Status.Code.UNAVAILABLE && root instanceof ConnectException
+        && String.valueOf(root.getMessage()).toLowerCase(Locale.ROOT).contains("refused")) {
+      return "cannot reach a Brook broker at " + hp + " (connection refused)";
+    }
+    if (root instanceof UnknownHostException) {
+      return "cannot reach a Brook broker at " + hp + " (unknown host " + hp.host() + ")";
+    }
+    if (root instanceof NoRouteToHostException) {
+      return "cannot reach a Brook broker at " + hp + " (no route to host)";
+    }
+    if (status.getCode() == Status.Code.UNIMPLEMENTED) {
+      return hp + " is not a Brook client port (it is a gRPC server without Brook's client API,"
+          + " e.g. the metadata quorum port; Brook clients use the node's client port, 9092 by default)";
+    }
+    // Something listens but did not answer as gRPC: an HTTP/1.x server (the node's http.port), or
+    // something else. Whatever it answered to gRPC, ask it plainly whether it speaks HTTP/1.x.
+    Matcher hex = HEX_DUMP.matcher(causeChain(e));
+    boolean notHttp2 = hex.find();
+    String httpLine = httpStatusLine(hp);
+    if (httpLine != null) {
+      return hp + " is not a Brook client port (it answered " + httpLine
+          + "; is it the node's http.port? Brook clients use the node's client port, 9092 by default)";
+    }
+    if (notHttp2) {
       return hp + " is not a Brook client port (it does not speak gRPC over HTTP/2)";
     }
-    Throwable root = rootCause(e);
     switch (status.getCode()) {
-      case UNIMPLEMENTED:
-        return hp + " is not a Brook client port (it is a gRPC server without Brook's client API,"
-            + " e.g. the metadata quorum port; Brook clients use the node's client port, 9092 by default)";
       case DEADLINE_EXCEEDED:
         return "cannot reach a Brook broker at " + hp + " (no answer within " + timeoutMs + " ms)";
       case UNAVAILABLE:
-        if (root instanceof ConnectException && String.valueOf(root.getMessage()).toLowerCase().contains("refused")) {
-          return "cannot reach a Brook broker at " + hp + " (connection refused)";
+        String d = status.getDescription();
+        if (d != null && d.contains("Network closed")) {
+          return hp + " closed the connection without answering: it is not a Brook client port, or the node is stopping";
         }
-        if (root instanceof UnknownHostException) {
-          return "cannot reach a Brook broker at " + hp + " (unknown host " + hp.host() + ")";
-        }
-        if (root instanceof NoRouteToHostException) {
-          return "cannot reach a Brook broker at " + hp + " (no route to host)";
-        }
-        if (root == null || root instanceof StatusRuntimeException) {
-          String d = status.getDescription();
-          if (d != null && d.contains("Network closed")) {
-            return hp + " closed the connection without answering: it is not a Brook client port, or the node is stopping";
-          }
-          return "cannot reach a Brook broker at " + hp + " (" + (d == null ? "unavailable" : d) + ")";
-        }
-        return "cannot reach a Brook broker at " + hp + " (" + root.getMessage() + ")";
+        return "cannot reach a Brook broker at " + hp + " ("
+            + (root != null && root.getMessage() != null ? root.getMessage() : d == null ? "unavailable" : d) + ")";
       case INTERNAL:
       case UNKNOWN:
         return hp + " is not a Brook client port (it answered " + status.getCode()
