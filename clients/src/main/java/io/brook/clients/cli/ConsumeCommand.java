@@ -152,6 +152,7 @@ public final class ConsumeCommand implements Callable<Integer> {
         .withRequestTimeoutMs(client.requestTimeoutMs())
         .withAutoOffsetReset(autoOffsetReset != null ? autoOffsetReset : fromBeginning ? "earliest" : "latest");
     long printed = 0;
+    boolean finished = false;
     Stopper stopper = new Stopper();
     BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
     try (Consumer consumer = new Consumer(config)) {
@@ -194,8 +195,11 @@ public final class ConsumeCommand implements Callable<Integer> {
         out.flush();
       }
       out.flush();
+      finished = true;
     } finally {
-      summary(printed);
+      if (finished || stopper.stopped()) { // not after an error: that is one line
+        summary(printed);
+      }
       stopper.done();
     }
     return 0;
@@ -270,6 +274,7 @@ public final class ConsumeCommand implements Callable<Integer> {
     Map<TopicPartition, OffsetAndMetadata> printedUpTo = new HashMap<>();
     boolean[] dirty = {false}; // printedUpTo changed since the last commit
     long printed = 0;
+    boolean finished = false;
     Stopper stopper = new Stopper();
     BufferedWriter out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
     try (Consumer consumer = new Consumer(config)) {
@@ -340,8 +345,11 @@ public final class ConsumeCommand implements Callable<Integer> {
       if (!printedUpTo.isEmpty()) {
         consumer.commitSync(Map.copyOf(printedUpTo));
       }
+      finished = true;
     } finally {
-      summary(printed);
+      if (finished || stopper.stopped()) { // not after an error: that is one line
+        summary(printed);
+      }
       stopper.done();
     }
     return 0;
