@@ -17,10 +17,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -31,7 +36,24 @@ import picocli.CommandLine;
 class ConsoleToolsTest {
   private FakeBrook fake;
 
+  private static final Pattern LOG_LINE = Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[");
+
   record Result(int exit, String out, String err, long millis) {}
+
+  private static ch.qos.logback.classic.Level savedLevel;
+
+  /** Client DEBUG logs (gRPC frames, stack traces) go to stdout, where the records are: keep them out. */
+  @BeforeAll
+  static void quietLogs() {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    savedLevel = root.getLevel();
+    root.setLevel(ch.qos.logback.classic.Level.WARN);
+  }
+
+  @AfterAll
+  static void restoreLogs() {
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(savedLevel);
+  }
 
   @BeforeEach
   void start() throws Exception {
@@ -49,31 +71,36 @@ class ConsoleToolsTest {
 
   /** Runs a command as the launcher does (errors: one "error:" line, exit 1), stdout captured too. */
   private static Result run(Object command, String bootstrap, String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(command);
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    cl.setExecutionExceptionHandler((ex, c, p) -> {
-      c.getErr().println("error: " + ex.getMessage());
-      c.getErr().flush();
-      return 1;
-    });
-    String[] all = new String[args.length + 2];
-    System.arraycopy(args, 0, all, 0, args.length);
-    all[args.length] = "--bootstrap-server";
-    all[args.length + 1] = bootstrap;
+    // System.out is replaced before the CommandLine is built: picocli's out follows System.out
+    // when it changes after construction.
     PrintStream saved = System.out;
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
     long t0 = System.nanoTime();
     int exit;
-    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
     try {
+      CommandLine cl = new CommandLine(command);
+      cl.setOut(new PrintWriter(out));
+      cl.setErr(new PrintWriter(err));
+      cl.setExecutionExceptionHandler((ex, c, p) -> {
+        c.getErr().println("error: " + ex.getMessage());
+        c.getErr().flush();
+        return 1;
+      });
+      String[] all = new String[args.length + 2];
+      System.arraycopy(args, 0, all, 0, args.length);
+      all[args.length] = "--bootstrap-server";
+      all[args.length + 1] = bootstrap;
       exit = cl.execute(all);
     } finally {
       System.setOut(saved);
     }
-    return new Result(exit, out + stdout.toString(StandardCharsets.UTF_8), err.toString(), (System.nanoTime() - t0) / 1_000_000);
+    // Logback (no test config here) logs to stdout too: its lines start with a time and a thread.
+    String records = stdout.toString(StandardCharsets.UTF_8).lines().filter(l -> !LOG_LINE.matcher(l).lookingAt())
+        .map(l -> l + "\n").collect(Collectors.joining());
+    return new Result(exit, out + records, err.toString(), (System.nanoTime() - t0) / 1_000_000);
   }
 
   private static ProduceCommand produce(String stdin) {
