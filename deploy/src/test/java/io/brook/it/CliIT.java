@@ -50,9 +50,17 @@ class CliIT {
     node = Cli.start(work, env, log, "server");
     BrookProcess probe = new BrookProcess(1, work, grpc, 0, http);
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
-      assertThat(node.isAlive()).as(() -> "server exited: " + Files.readString(log)).isTrue();
+      assertThat(node.isAlive()).as(() -> "server exited: " + read(log)).isTrue();
       return probe.httpStatus("/ready") == 200;
     });
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      return "(no log: " + e + ")";
+    }
   }
 
   @AfterAll
