@@ -20,7 +20,7 @@ public final class ClientOptions {
 
   @Option(names = "--request-timeout-ms", defaultValue = "30000", paramLabel = "MS",
       description = "How long to wait for the cluster per operation, in ms; > 0 (default: ${DEFAULT-VALUE})."
-          + " The first contact with the cluster waits at most min(this, 5000) ms.")
+          + " topics, produce, consume and offsets wait at most min(this, 5000) ms for the first answer.")
   void requestTimeoutMs(long ms) {
     if (ms <= 0) {
       throw new ParameterException(mixee.commandLine(), "--request-timeout-ms must be > 0, got " + ms);
