@@ -4,6 +4,7 @@ import io.brook.clients.cli.ClusterCommand;
 import io.brook.clients.cli.ConsumeCommand;
 import io.brook.clients.cli.GroupsCommand;
 import io.brook.clients.cli.LogCommand;
+import io.brook.clients.cli.OffsetsCommand;
 import io.brook.clients.cli.ProduceCommand;
 import io.brook.clients.cli.RecordsCommand;
 import io.brook.clients.cli.TopicsCommand;
@@ -22,8 +23,9 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
-    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class,
-        ClusterCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
+        GroupsCommand.class, ClusterCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
