@@ -58,6 +58,7 @@ public final class LogCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
       int failed = 0;
+      client.requireReachable();
       try (io.brook.clients.admin.Admin admin = new io.brook.clients.admin.Admin(client.bootstrap(), client.requestTimeoutMs())) {
         for (io.brook.clients.admin.Admin.BrokerLogDirs b : admin.describeLogDirs(topics)) {
           if (b.error() != null) {

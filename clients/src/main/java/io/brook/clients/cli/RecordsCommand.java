@@ -55,6 +55,7 @@ public final class RecordsCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), "--before must be an offset >= 0, or -1 for the high watermark; got "
             + before);
       }
+      client.requireReachable();
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
         long low = admin.deleteRecords(new TopicPartition(topic, partition), before);
         PrintWriter out = spec.commandLine().getOut();
