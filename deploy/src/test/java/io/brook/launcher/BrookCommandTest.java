@@ -24,7 +24,8 @@ class BrookCommandTest {
     try {
       System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
       exit = Brook.commandLine().execute("perf", "storage", "--dir", dir.toString(),
-          "--num-records", "20000", "--record-size", "50", "--batch-records", "10", "--compression", "lz4");
+          "--num-records", "20000", "--record-size", "50", "--batch-records", "10", "--compression", "lz4",
+          "--warmup-records", "2000");
     } finally {
       System.setOut(original);
     }
@@ -66,5 +67,34 @@ class BrookCommandTest {
     cl2.setErr(new PrintWriter(err));
     assertThat(cl2.execute("groups", "reset-offsets", "g", "--topic", "t", "--to-earliest", "--to-latest")).isNotZero();
     assertThat(err.toString()).contains("mutually exclusive");
+  }
+
+  /** Issue 12: every option and parameter of every command, in the whole tree, says what it is. */
+  @Test
+  void everyOptionOfEveryCommandHasHelpText() {
+    java.util.List<String> missing = new java.util.ArrayList<>();
+    java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Brook.commandLine()));
+    int seen = 0;
+    while (!todo.isEmpty()) {
+      CommandLine c = todo.pop();
+      todo.addAll(c.getSubcommands().values());
+      CommandLine.Model.CommandSpec spec = c.getCommandSpec();
+      for (CommandLine.Model.OptionSpec o : spec.options()) {
+        seen++;
+        if (o.description().length == 0 || String.join(" ", o.description()).isBlank()) {
+          missing.add(spec.qualifiedName() + " " + o.longestName());
+        }
+      }
+      for (CommandLine.Model.PositionalParamSpec p : spec.positionalParameters()) {
+        seen++;
+        if (p.description().length == 0 || String.join(" ", p.description()).isBlank()) {
+          missing.add(spec.qualifiedName() + " " + p.paramLabel());
+        }
+      }
+      // Rendering the usage formats every description: a stray % would throw here.
+      c.getUsageMessage();
+    }
+    assertThat(seen).as("options seen").isGreaterThan(100);
+    assertThat(missing).as("options without help text").isEmpty();
   }
 }

@@ -136,7 +136,7 @@ public final class GroupsCommand implements Runnable {
   static final class Describe implements Runnable {
     @Mixin ClientOptions client;
     @Spec CommandSpec spec;
-    @Parameters(index = "0", paramLabel = "GROUP") String group;
+    @Parameters(index = "0", paramLabel = "GROUP", description = "The consumer group id.") String group;
     @Option(names = "--output", defaultValue = "text", description = "text or json.") OutputFormat output;
 
     @Override
@@ -242,7 +242,7 @@ public final class GroupsCommand implements Runnable {
   static final class ResetOffsets implements Runnable {
     @Mixin ClientOptions client;
     @Spec CommandSpec spec;
-    @Parameters(index = "0", paramLabel = "GROUP") String group;
+    @Parameters(index = "0", paramLabel = "GROUP", description = "The consumer group id.") String group;
     @Option(names = "--topic", required = true, description = "The topic whose offsets to reset.") String topic;
     @Option(names = "--partition", split = ",", paramLabel = "N", description = "Only these partitions (repeatable or comma-separated; default: all).")
     List<Integer> partitions = new ArrayList<>();
@@ -348,7 +348,7 @@ public final class GroupsCommand implements Runnable {
   static final class Delete implements Runnable {
     @Mixin ClientOptions client;
     @Spec CommandSpec spec;
-    @Parameters(index = "0", paramLabel = "GROUP") String group;
+    @Parameters(index = "0", paramLabel = "GROUP", description = "The consumer group id.") String group;
 
     @Override
     public void run() {
