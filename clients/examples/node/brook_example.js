@@ -320,7 +320,19 @@ async function groupConsume(brook, args, positionals) {
   if (!group || !topics.length) throw usage('group-consume GROUP TOPIC...');
   const max = args.max !== undefined ? int(args.max) : Infinity;
   const timeoutMs = args['timeout-ms'] !== undefined ? int(args['timeout-ms']) : Infinity;
-  const groups = (method, req) => brook.anyBroker((a) => brook.call('GroupService', a, method, req));
+  // The coordinator may be moving, being created or loading the group's offsets: ask again shortly.
+  const COORDINATOR_BUSY = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'gRPC UNAVAILABLE'];
+  const groups = async (method, req) => {
+    const deadline = Date.now() + brook.timeoutMs;
+    for (;;) {
+      try {
+        return await brook.anyBroker((a) => brook.call('GroupService', a, method, req));
+      } catch (e) {
+        if (!COORDINATOR_BUSY.includes(e.code) || Date.now() > deadline) throw e;
+        await sleep(200);
+      }
+    }
+  };
   let memberId = '';
   let epoch = 0;
   let nextHeartbeat = 0;
@@ -361,7 +373,20 @@ async function groupConsume(brook, args, positionals) {
   try {
     await heartbeat(false);
     while (count < max && Date.now() - lastRecord < timeoutMs) {
-      if (Date.now() >= nextHeartbeat) await heartbeat(false);
+      if (Date.now() >= nextHeartbeat) {
+        try {
+          await heartbeat(false);
+        } catch (e) {
+          if (e.code !== 'UNKNOWN_MEMBER_ID' && e.code !== 'FENCED_MEMBER_EPOCH') throw e;
+          // Removed or out of step: drop every partition and join again with epoch 0.
+          process.stderr.write(`rejoining after ${e.code}\n`);
+          memberId = '';
+          epoch = 0;
+          owned = [];
+          positions.clear();
+          continue;
+        }
+      }
       if (!owned.length) {
         await sleep(100);
         continue;
