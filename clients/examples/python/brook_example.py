@@ -7,7 +7,7 @@ call's gRPC status into Brook's error code by reading the `brook.common.v1.Error
 in its `grpc-status-details-bin` trailer.
 
     brook_example.py create-topic NAME [--partitions N]
-    brook_example.py produce TOPIC [--partition P] [--key K] [--header K=V]... VALUE...
+    brook_example.py produce TOPIC [--partition P] [--key K] [--header K=V]... [--idempotent] [--batch-size N] VALUE...
     brook_example.py consume TOPIC [--partition P] [--from-beginning | --offset O] [--max N]
 
 Exit status: 0 on success, 1 on an error (one line on stderr: `error: CODE: message`),
@@ -168,14 +168,47 @@ def cmd_produce(brook, args):
         if key is not None:
             record.key = key.encode()
         records.append(record)
-    req = broker_pb2.ProduceRequest(topic=args.topic, partition=args.partition, acks=ACKS[args.acks],
-                                    compression=COMPRESSION[args.compression],
-                                    records=broker_pb2.RecordList(records=records))
-    # Straight to a bootstrap server; a follower answers NOT_LEADER_OR_FOLLOWER naming the leader.
-    resp, _ = brook.any_broker(
-        lambda a: brook.on_leader(a, lambda b: brook.broker(b).Produce(req, timeout=brook.timeout_s)))
-    print("Produced %d record(s) to %s-%d at base offset %d" % (len(records), resp.topic, resp.partition,
-                                                                  resp.base_offset))
+    producer = None
+    if args.idempotent:
+        if args.partition < 0:
+            raise BrookError("INVALID_REQUEST", "--idempotent needs --partition: sequence numbers are per partition")
+        producer = brook.any_broker(
+            lambda a: brook.broker(a).InitProducerId(broker_pb2.InitProducerIdRequest(), timeout=brook.timeout_s))
+    batch_size = args.batch_size or max(len(records), 1)
+    sequence, address = 0, None
+    for i in range(0, len(records), batch_size):
+        chunk = records[i:i + batch_size]
+        req = broker_pb2.ProduceRequest(topic=args.topic, partition=args.partition, acks=ACKS[args.acks],
+                                        compression=COMPRESSION[args.compression],
+                                        records=broker_pb2.RecordList(records=chunk))
+        if producer is not None:
+            # The idempotent producer: the broker answers a retry of an appended request with the
+            # original offsets and appends nothing, so a request whose answer was lost is resent as is.
+            req.producer_id, req.producer_epoch, req.base_sequence = \
+                producer.producer_id, producer.producer_epoch, sequence
+            sequence += len(chunk)
+        resp, address = send_produce(brook, req, address, args.retries if producer is not None else 0)
+        print("Produced %d record(s) to %s-%d at base offset %d" % (len(chunk), resp.topic, resp.partition,
+                                                                      resp.base_offset), flush=True)
+
+
+def send_produce(brook, req, address, retries):
+    """Sends req (to address, else a bootstrap server), following leader hints; resends it unchanged
+    after a retriable failure, at most `retries` times. Returns (response, the leader's address)."""
+    attempt = 0
+    while True:
+        try:
+            def on(a):
+                return brook.on_leader(a, lambda b: brook.broker(b).Produce(req, timeout=brook.timeout_s))
+            return on(address) if address else brook.any_broker(on)
+        except (grpc.RpcError, BrookError) as e:
+            err = BrookError.from_rpc(e) if isinstance(e, grpc.RpcError) else e
+            retriable = err.retriable or err.code in ("gRPC UNAVAILABLE", "gRPC DEADLINE_EXCEEDED")
+            if not retriable or attempt >= retries:
+                raise err
+            attempt += 1
+            print("retrying after %s: %s" % (err.code, err.message), file=sys.stderr, flush=True)
+            time.sleep(0.1 * attempt)
 
 
 def cmd_consume(brook, args):
@@ -292,7 +325,14 @@ def parsers():
                            "prints the base offset.", cmd_produce)
     p.add_argument("topic")
     p.add_argument("values", nargs="*", metavar="VALUE", help="one record each; none: one per line of stdin")
-    p.add_argument("--partition", type=int, default=0, help="default 0")
+    p.add_argument("--partition", type=int, default=-1,
+                   help="default -1: the broker chooses (by key as Kafka does, keyless round-robin)")
+    p.add_argument("--idempotent", action="store_true",
+                   help="producer id from InitProducerId and sequence numbers: resent requests are not duplicated "
+                        "(needs --partition)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="records per request (default: all in one)")
+    p.add_argument("--retries", type=int, default=5, help="resends of a request whose answer was lost "
+                                                         "(--idempotent only; default 5)")
     p.add_argument("--key", help="key of every record (default: none)")
     p.add_argument("--key-separator", metavar="SEP", help="split each VALUE into KEY<SEP>VALUE")
     p.add_argument("--header", action="append", default=[], metavar="KEY=VALUE", help="header of every record")

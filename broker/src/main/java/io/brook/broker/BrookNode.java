@@ -118,6 +118,12 @@ public final class BrookNode implements AutoCloseable {
     return node;
   }
 
+  /** gRPC server reflection v1alpha (deprecated upstream in favour of v1, still what many tools call). */
+  @SuppressWarnings("deprecation")
+  private static io.grpc.BindableService reflectionV1Alpha() {
+    return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+  }
+
   private void startAll() throws IOException {
     long t0 = System.nanoTime();
     if (config.isController()) {
@@ -137,7 +143,9 @@ public final class BrookNode implements AutoCloseable {
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
     server.addService(malformedRequests.guard(health.getHealthService()))
-        .addService(malformedRequests.guard(ProtoReflectionServiceV1.newInstance()));
+        .addService(malformedRequests.guard(ProtoReflectionServiceV1.newInstance()))
+        // v1alpha too: grpcurl before 1.9, Postman, grpc_cli and most language tools still ask it.
+        .addService(malformedRequests.guard(reflectionV1Alpha()));
     if (quorum != null) {
       server.addService(malformedRequests.guard(quorum.grpcService()));
     }

@@ -315,7 +315,7 @@ class BrokerFuzzTest {
     if (expected.size() != response.getRecordCount()) {
       violation(in, "accepted " + response.getRecordCount() + " records of " + expected.size());
     }
-    accepted.add(new Accepted(req.getTopic(), req.getPartition(), response.getBaseOffset(), expected));
+    accepted.add(new Accepted(req.getTopic(), response.getPartition(), response.getBaseOffset(), expected)); // the broker chose it for -1
   }
 
   /** Reads every partition back and checks each accepted produce against it; returns how many records matched. */

@@ -190,6 +190,50 @@ class PythonClientIT {
     }
   }
 
+  /**
+   * Idempotent produce with lost answers: a proxy cuts the connection after each request has
+   * reached the broker, before its answer; brook_example.py resends it with the same producer id,
+   * epoch and sequence, and the topic holds each record exactly once. (Before issue 12 the broker
+   * ignored the producer fields of a plain-record request and appended every resend.)
+   */
+  @Test
+  void idempotentRetriesFromPythonLeaveNoDuplicates() throws Exception {
+    Path generated = generateStubs();
+    try (TestCluster cluster = new TestCluster(work.resolve("cluster"), 1, Map.of()).start();
+        Admin admin = new Admin(cluster.bootstrapList(), 30_000)) {
+      admin.createTopic("py-once", 2, 1, Map.of());
+      List<String> values = java.util.stream.IntStream.range(0, 10).mapToObj(i -> String.format("once-%02d", i)).toList();
+      String[] target = cluster.bootstrap().split(",")[0].split(":");
+      try (ResponseDroppingProxy proxy = new ResponseDroppingProxy(target[0], Integer.parseInt(target[1]),
+          "once-".getBytes(StandardCharsets.UTF_8))) {
+        List<String> args = new ArrayList<>(List.of("produce", "py-once", "--partition", "0", "--idempotent",
+            "--batch-size", "2", "--retries", "5"));
+        args.addAll(values);
+        Result produce = example(generated, proxy.address(), args.toArray(String[]::new));
+        assertThat(produce.exit()).as(produce.err()).isZero();
+        assertThat(proxy.cuts()).as("every request's first answer was cut off").isEqualTo(5);
+        assertThat(produce.errLines()).as("each request was resent").filteredOn(l -> l.startsWith("retrying after "))
+            .hasSizeGreaterThanOrEqualTo(5);
+        assertThat(produce.outLines()).containsExactly(
+            "Produced 2 record(s) to py-once-0 at base offset 0", "Produced 2 record(s) to py-once-0 at base offset 2",
+            "Produced 2 record(s) to py-once-0 at base offset 4", "Produced 2 record(s) to py-once-0 at base offset 6",
+            "Produced 2 record(s) to py-once-0 at base offset 8");
+      }
+      Result consume = example(generated, cluster.bootstrap(), "consume", "py-once", "--partition", "0",
+          "--from-beginning", "--timeout-ms", "3000");
+      assertThat(consume.exit()).as(consume.err()).isZero();
+      assertThat(consume.outLines()).as("each record exactly once").containsExactlyElementsOf(values);
+
+      // No --partition: the broker chooses by key, as the Java client's Partitioner does.
+      for (String key : List.of("user-1", "user-2", "user-3", "order-17")) {
+        int expected = io.brook.clients.producer.Partitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), 2);
+        Result keyed = example(generated, cluster.bootstrap(), "produce", "py-once", "--key", key, "v");
+        assertThat(keyed.outLines()).as(keyed.err()).singleElement(InstanceOfAssertFactories.STRING)
+            .startsWith("Produced 1 record(s) to py-once-" + expected + " at base offset ");
+      }
+    }
+  }
+
   private static void produce(Producer producer, List<String> sent, int n) throws Exception {
     List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
     for (int i = 0; i < n; i++) {

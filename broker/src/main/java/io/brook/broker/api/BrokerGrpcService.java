@@ -68,11 +68,13 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
   private final PartitionHost host;
   private final String clusterId;
   private final ProducerIdAllocator producerIds;
+  private final ProducePartitioning partitioning;
 
   public BrokerGrpcService(PartitionHost host, String clusterId, MetadataClient metadata) {
     this.host = host;
     this.clusterId = clusterId;
     this.producerIds = new ProducerIdAllocator(metadata);
+    this.partitioning = new ProducePartitioning(host);
   }
 
   @Override
@@ -150,10 +152,24 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
 
   private CompletableFuture<ProduceResponse> handleProduce(ProduceRequest req) {
     OffsetsTopic.refuseClientChange(req.getTopic(), "produce to");
-    Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
+    RecordConversions.Idempotence producer = req.getDataCase() == ProduceRequest.DataCase.RECORDS
+        ? RecordConversions.idempotence(req) : RecordConversions.Idempotence.NONE;
+    int partition = req.getPartition();
+    if (partition == ProducePartitioning.UNSET) {
+      if (req.getDataCase() != ProduceRequest.DataCase.RECORDS) {
+        throw new BrookException(ErrorCode.INVALID_REQUEST,
+            "partition -1 (the broker chooses) is for plain records only; a request with record_batches names its partition");
+      }
+      if (producer.idempotent()) {
+        throw new BrookException(ErrorCode.INVALID_REQUEST,
+            "an idempotent produce request (producer_id set) must name its partition: sequence numbers are per partition");
+      }
+      partition = partitioning.choose(req.getTopic(), req.getRecords());
+    }
+    Partition p = host.leaderPartition(req.getTopic(), partition);
     ByteBuffer batches = switch (req.getDataCase()) {
       case RECORD_BATCHES -> ScratchBuffer.PRODUCE.copyOf(req.getRecordBatches());
-      case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis());
+      case RECORDS -> RecordConversions.toBatch(req.getRecords(), req.getCompression(), System.currentTimeMillis(), producer);
       default -> throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request carries neither record_batches nor records");
     };
     boolean all = req.getAcks() == Acks.ACKS_ALL || req.getAcks() == Acks.ACKS_UNSPECIFIED;
@@ -164,7 +180,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       p.traffic().recordsIn.add(info.recordCount());
     }
     ProduceResponse.Builder response = ProduceResponse.newBuilder()
-        .setTopic(req.getTopic()).setPartition(req.getPartition()).setBaseOffset(info.firstOffset())
+        .setTopic(req.getTopic()).setPartition(partition).setBaseOffset(info.firstOffset())
         .setLogAppendTimeMs(-1).setLogStartOffset(p.log().logStartOffset())
         .setCorrelationId(req.getCorrelationId()).setRecordCount(info.recordCount());
     if (req.getAcks() == Acks.ACKS_NONE) {

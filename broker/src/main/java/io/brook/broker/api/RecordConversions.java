@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
 import io.brook.proto.v1.Compression;
+import io.brook.proto.v1.ProduceRequest;
 import io.brook.proto.v1.Record;
 import io.brook.proto.v1.RecordList;
 import io.brook.storage.record.CompressionType;
@@ -33,12 +34,69 @@ final class RecordConversions {
     };
   }
 
-  /** One batch holding {@code records}; timestamps of 0 become {@code nowMs}. */
+  /**
+   * The idempotent producer's fields of a plain-record produce request; {@link #NONE} when it
+   * carries none.
+   */
+  record Idempotence(long producerId, short epoch, int baseSequence) {
+    static final Idempotence NONE = new Idempotence(RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, -1);
+
+    boolean idempotent() {
+      return producerId != RecordBatch.NO_PRODUCER_ID;
+    }
+  }
+
+  /**
+   * The producer id, epoch and base sequence of {@code req}.
+   *
+   * @throws BrookException INVALID_REQUEST if some are set and others not, or one is out of range
+   */
+  static Idempotence idempotence(ProduceRequest req) {
+    boolean id = req.hasProducerId() && req.getProducerId() != RecordBatch.NO_PRODUCER_ID;
+    if (!id) {
+      if ((req.hasProducerEpoch() && req.getProducerEpoch() != RecordBatch.NO_PRODUCER_EPOCH)
+          || (req.hasBaseSequence() && req.getBaseSequence() != -1)) {
+        throw new BrookException(ErrorCode.INVALID_REQUEST,
+            "producer_epoch and base_sequence need a producer_id (from InitProducerId)");
+      }
+      return Idempotence.NONE;
+    }
+    if (req.getProducerId() < 0) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "producer_id must be >= 0 (or -1: none); got " + req.getProducerId());
+    }
+    if (!req.hasProducerEpoch() || !req.hasBaseSequence()) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST,
+          "an idempotent produce request (producer_id set) needs producer_epoch and base_sequence too");
+    }
+    if (req.getProducerEpoch() < 0 || req.getProducerEpoch() > Short.MAX_VALUE) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "producer_epoch must be in 0.." + Short.MAX_VALUE + "; got "
+          + req.getProducerEpoch());
+    }
+    if (req.getBaseSequence() < 0) {
+      throw new BrookException(ErrorCode.INVALID_REQUEST, "base_sequence must be >= 0; got " + req.getBaseSequence());
+    }
+    return new Idempotence(req.getProducerId(), (short) req.getProducerEpoch(), req.getBaseSequence());
+  }
+
+  /** One batch holding {@code records}, not idempotent; timestamps of 0 become {@code nowMs}. */
   static ByteBuffer toBatch(RecordList records, Compression compression, long nowMs) {
+    return toBatch(records, compression, nowMs, Idempotence.NONE);
+  }
+
+  /**
+   * One batch holding {@code records}, stamped with {@code producer}'s id, epoch and base sequence
+   * when it is idempotent; timestamps of 0 become {@code nowMs}.
+   *
+   * @throws BrookException INVALID_REQUEST if there are no records
+   */
+  static ByteBuffer toBatch(RecordList records, Compression compression, long nowMs, Idempotence producer) {
     if (records.getRecordsCount() == 0) {
       throw new BrookException(ErrorCode.INVALID_REQUEST, "produce request with no records");
     }
     RecordBatchBuilder b = new RecordBatchBuilder().compression(codec(compression));
+    if (producer.idempotent()) {
+      b.producer(producer.producerId(), producer.epoch(), producer.baseSequence());
+    }
     for (Record r : records.getRecordsList()) {
       List<Header> headers = new ArrayList<>(r.getHeadersCount());
       for (io.brook.proto.v1.Header h : r.getHeadersList()) {
