@@ -3,6 +3,7 @@ package io.brook.launcher;
 import io.brook.clients.cli.ClusterCommand;
 import io.brook.clients.cli.ConsumeCommand;
 import io.brook.clients.cli.GroupsCommand;
+import io.brook.clients.cli.LeadersCommand;
 import io.brook.clients.cli.LogCommand;
 import io.brook.clients.cli.OffsetsCommand;
 import io.brook.clients.cli.ProduceCommand;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Command;
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
     subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-        GroupsCommand.class, ClusterCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
+        GroupsCommand.class, ClusterCommand.class, LeadersCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
         CommandLine.HelpCommand.class})
 public final class Brook implements Runnable {
 

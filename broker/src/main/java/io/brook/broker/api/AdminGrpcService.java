@@ -168,6 +168,20 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   @Override
+  public void electLeaders(io.brook.proto.v1.ElectLeadersRequest req, StreamObserver<io.brook.proto.v1.ElectLeadersResponse> out) {
+    answer(out, () -> {
+      io.brook.proto.v1.ElectLeadersResponse r = metadata.electLeaders(req);
+      long elected = r.getResultsList().stream().filter(x -> !x.hasError()).count();
+      if (elected > 0) {
+        // Answer once this broker's image shows the new leaders, as the other admin calls do.
+        awaitLocal(img -> r.getResultsList().stream().filter(x -> !x.hasError()).allMatch(x -> img.topicByName(x.getTopic())
+            .map(t -> t.partition(x.getPartition())).map(p -> p.leader() == x.getLeader()).orElse(true)));
+      }
+      return r;
+    });
+  }
+
+  @Override
   public void alterTopicConfig(AlterTopicConfigRequest req, StreamObserver<AlterTopicConfigResponse> out) {
     answer(out, () -> {
       requireLegalTopicName(req.getName());

@@ -248,6 +248,21 @@ public final class Admin implements AutoCloseable {
     return call(s -> s.describeCluster(DescribeClusterRequest.getDefaultInstance()));
   }
 
+  /**
+   * Kafka's ElectLeaders: moves leadership to each partition's preferred replica, or (unclean)
+   * gives a leaderless partition a leader from its live replicas even outside the ISR.
+   *
+   * @param partitions the partitions (a topic with no partition numbers = all of its
+   *     partitions); empty = every partition of the cluster
+   * @return one result per partition: its leader after the call, or why it did not change
+   * @throws BrookException INVALID_REQUEST for an unspecified type, or REQUEST_TIMED_OUT
+   */
+  public io.brook.proto.v1.ElectLeadersResponse electLeaders(io.brook.proto.v1.ElectionType type,
+      List<io.brook.proto.v1.TopicPartitions> partitions) {
+    return call(s -> s.electLeaders(io.brook.proto.v1.ElectLeadersRequest.newBuilder().setType(type)
+        .addAllPartitions(partitions).build()));
+  }
+
   /** One broker's answer to {@link #describeLogDirs}: its log directory, or why it did not answer. */
   public record BrokerLogDirs(int brokerId, String address, DescribeLogDirsResponse dirs, BrookException error) {}
 

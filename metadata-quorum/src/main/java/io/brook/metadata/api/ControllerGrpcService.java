@@ -124,6 +124,12 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     }
 
     @Override
+    public void electLeaders(io.brook.proto.v1.ElectLeadersRequest request,
+                             StreamObserver<io.brook.proto.v1.ElectLeadersResponse> out) {
+        reply(controller.electLeaders(request), out);
+    }
+
+    @Override
     public void allocateProducerIds(AllocateProducerIdsRequest request,
                                     StreamObserver<AllocateProducerIdsResponse> out) {
         reply(controller.allocateProducerIds(request), out);

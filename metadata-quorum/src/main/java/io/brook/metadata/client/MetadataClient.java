@@ -206,6 +206,11 @@ public final class MetadataClient implements AutoCloseable {
         return caller.call("DeleteGroups", stub -> stub.deleteGroups(request));
     }
 
+    /** Kafka's ElectLeaders on the active controller; one result per partition. */
+    public io.brook.proto.v1.ElectLeadersResponse electLeaders(io.brook.proto.v1.ElectLeadersRequest request) {
+        return caller.call("ElectLeaders", stub -> stub.electLeaders(request));
+    }
+
     /** The quorum as the first voter that answers sees it. */
     public DescribeQuorumResponse describeQuorum() {
         return caller.call("DescribeQuorum", stub -> stub.describeQuorum(DescribeQuorumRequest.getDefaultInstance()));

@@ -104,6 +104,7 @@ public final class QuorumController implements AutoCloseable {
     private final GroupCoordinator groups;
     private final AutoLeaderRebalance rebalance;
     private final PreferredLeaderElection preferredLeaders;
+    private final ElectLeadersHandler electLeaders;
 
     private long activeTerm = -1;
     private boolean writeInFlight;
@@ -142,6 +143,7 @@ public final class QuorumController implements AutoCloseable {
         this.groups = new GroupCoordinator(groupSettings);
         this.rebalance = rebalance;
         this.preferredLeaders = new PreferredLeaderElection(rebalance.maxElectionsPerWrite());
+        this.electLeaders = new ElectLeadersHandler(rebalance.maxElectionsPerWrite());
         this.log = log;
         this.time = time;
         this.requestTimeoutMs = requestTimeoutMs;
@@ -210,6 +212,11 @@ public final class QuorumController implements AutoCloseable {
     /** Deletes groups without members. */
     public CompletableFuture<DeleteGroupsResponse> deleteGroups(DeleteGroupsRequest req) {
         return submit("DeleteGroups", image -> groups.deleteGroups(image, req));
+    }
+
+    /** Kafka's ElectLeaders, preferred or unclean, for the partitions named (see {@link ElectLeadersHandler}). */
+    public CompletableFuture<io.brook.proto.v1.ElectLeadersResponse> electLeaders(io.brook.proto.v1.ElectLeadersRequest req) {
+        return submit("ElectLeaders", image -> electLeaders.handle(image, req, brokers.shuttingDown(image)));
     }
 
     /** The error a non-active node answers with: NOT_CONTROLLER and where the leader is, if known. */

@@ -22,14 +22,15 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 12: {@code brook records delete} (Kafka's DeleteRecords) and {@code brook log dirs}
- * (Kafka's DescribeLogDirs) on three real nodes, RF=3. The
+ * Issue 12: {@code brook records delete} (Kafka's DeleteRecords), {@code brook log dirs}
+ * (Kafka's DescribeLogDirs) and {@code brook leaders elect} (Kafka's ElectLeaders) on three real
+ * nodes, RF=3. The
  * log start offset moves on the leader at once and on both followers as they fetch; it survives
  * the leader's death (the new leader answers the same earliest offset); offsets above the high
  * watermark and unknown topics are refused with a clear line and change nothing.
  */
 @Timeout(300)
-class DeleteRecordsIT {
+class PartitionToolsIT {
   private static final TopicPartition TP = new TopicPartition("dr", 0);
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path root;
@@ -50,11 +51,15 @@ class DeleteRecordsIT {
   }
 
   @Test
-  void deleteRecordsMovesTheLogStartOnEveryReplicaAndSurvivesFailover() throws Exception {
+  void deleteRecordsLogDirsAndLeaderElectionOnThreeNodes() throws Exception {
     try (TestCluster cluster = new TestCluster(root, 3, Map.of("replica.lag.time.max.ms", "3000")).start()) {
       int leader;
+      int preferred;
       try (Admin admin = new Admin(cluster.bootstrapList(), 30_000)) {
-        leader = admin.createTopic(TP.topic(), 1, 3, Map.of("min.insync.replicas", "2")).getPartitions(0).getLeader();
+        io.brook.proto.v1.PartitionMetadata p0 = admin.createTopic(TP.topic(), 1, 3, Map.of("min.insync.replicas", "2"))
+            .getPartitions(0);
+        leader = p0.getLeader();
+        preferred = p0.getReplicas(0);
       }
       try (Producer p = new Producer(ProducerConfig.builder(cluster.bootstrapList().toArray(String[]::new))
           .acks("all").lingerMs(0).build())) {
@@ -100,10 +105,30 @@ class DeleteRecordsIT {
       assertThat(rows.stream().filter(r -> r.endsWith("leader"))).hasSize(1);
       assertThat(rows.stream().filter(r -> r.endsWith("follower"))).hasSize(2);
 
+      // brook leaders elect (Kafka's ElectLeaders), through the whole path: CLI, admin RPC, controller.
+      Cli.Result noType = Cli.run(root, Map.of(), null, "leaders", "elect", "--topic", TP.topic(),
+          "--bootstrap-server", cluster.bootstrap());
+      assertThat(noType.exit()).isEqualTo(2);
+      assertThat(leader).as("a new topic is led by its preferred replica").isEqualTo(preferred);
+      Cli.Result settled = Cli.run(root, Map.of(), null, "leaders", "elect", "--preferred", "--all-topic-partitions",
+          "--bootstrap-server", cluster.bootstrap());
+      assertThat(settled.exit()).as(settled.err()).isZero();
+      assertThat(settled.out()).contains("Valid replica already elected for partitions").contains("dr-0");
+
       cluster.node(leader).kill();
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
           .untilAsserted(() -> assertThat(earliest(cluster.nodes.stream().filter(n -> n.nodeId != leader)
               .map(BrookProcess::grpcAddress).toList())).hasValue(40));
+      String survivors = cluster.nodes.stream().filter(n -> n.nodeId != leader).map(BrookProcess::grpcAddress)
+          .collect(java.util.stream.Collectors.joining(","));
+      Cli.Result unclean = Cli.run(root, Map.of(), null, "leaders", "elect", "--unclean", "--topic", TP.topic(),
+          "--bootstrap-server", survivors);
+      assertThat(unclean.exit()).as(unclean.err()).isZero();
+      assertThat(unclean.out()).contains("Valid replica already elected for partitions dr-0");
+      Cli.Result backToDead = Cli.run(root, Map.of(), null, "leaders", "elect", "--election-type", "PREFERRED",
+          "--topic", TP.topic(), "--partition", "0", "--bootstrap-server", survivors);
+      assertThat(backToDead.exit()).as("the preferred replica is down").isEqualTo(1);
+      assertThat(backToDead.err()).contains("error: election for dr-0 failed: PREFERRED_LEADER_NOT_AVAILABLE");
     }
   }
 }
