@@ -12,6 +12,7 @@ import io.brook.clients.producer.ProducerConfig;
 import io.brook.clients.producer.ProducerRecord;
 import io.brook.clients.producer.RecordMetadata;
 import io.brook.proto.v1.DescribeGroupResponse;
+import io.brook.it.ExampleProcess.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,16 +44,6 @@ class NodeClientIT {
   static final Path PROTOS = Path.of("..", "proto", "src", "main", "proto").toAbsolutePath().normalize();
 
   @TempDir Path work;
-
-  record Result(int exit, String out, String err) {
-    List<String> outLines() {
-      return out.lines().toList();
-    }
-
-    List<String> errLines() {
-      return err.strip().lines().toList();
-    }
-  }
 
   /**
    * The example in a scratch folder with its dependencies installed as its README says ({@code npm
@@ -205,19 +196,6 @@ class NodeClientIT {
   }
 
   private Result run(Path dir, Map<String, String> env, String... cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("BROOK_") || k.startsWith("NODE_"));
-    pb.environment().putAll(env);
-    Path out = Files.createTempFile(work, "proc", ".out");
-    Path err = Files.createTempFile(work, "proc", ".err");
-    pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(240, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-      fail(String.join(" ", cmd) + " did not finish in 240 s; stderr: " + Files.readString(err));
-    }
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    return ExampleProcess.run(work, dir, "NODE_", env, Duration.ofSeconds(240), cmd);
   }
 }

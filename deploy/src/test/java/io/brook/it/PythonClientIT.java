@@ -12,6 +12,7 @@ import io.brook.clients.producer.ProducerRecord;
 import io.brook.proto.v1.DescribeGroupResponse;
 import io.brook.proto.v1.GroupMemberDescription;
 import io.brook.proto.v1.GroupTopicPartitions;
+import io.brook.it.ExampleProcess.Result;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,16 +44,6 @@ class PythonClientIT {
   static final String PYTHON = "/usr/bin/python3";
 
   @TempDir Path work;
-
-  record Result(int exit, String out, String err) {
-    List<String> outLines() {
-      return out.lines().toList();
-    }
-
-    List<String> errLines() {
-      return err.strip().lines().toList();
-    }
-  }
 
   /** Generates the stubs as the example's README says; skips (fails under CI) without the Debian packages. */
   private Path generateStubs() throws Exception {
@@ -271,20 +262,8 @@ class PythonClientIT {
   }
 
   private Result run(Map<String, String> env, String... cmd) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("BROOK_") || k.startsWith("PYTHON"));
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    pb.environment().putAll(env);
-    Path out = Files.createTempFile(work, "proc", ".out");
-    Path err = Files.createTempFile(work, "proc", ".err");
-    pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-      fail(String.join(" ", cmd) + " did not finish in 120 s; stderr: " + Files.readString(err));
-    }
-    return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("PYTHONDONTWRITEBYTECODE", "1");
+    return ExampleProcess.run(work, work, "PYTHON", all, Duration.ofSeconds(120), cmd);
   }
 }
