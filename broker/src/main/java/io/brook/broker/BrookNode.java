@@ -93,6 +93,7 @@ public final class BrookNode implements AutoCloseable {
   /** How often consumer-group lag is sampled for the metrics, in milliseconds. */
   static final long GROUP_METRICS_INTERVAL_MS = 10_000;
   private volatile boolean closed;
+  private DataDirLock dataDirLock;
   private final MalformedRequests malformedRequests = new MalformedRequests(10, TimeUnit.SECONDS);
 
   private BrookNode(NodeConfig config) {
@@ -107,8 +108,26 @@ public final class BrookNode implements AutoCloseable {
     this.metrics = new NodeMetrics(config.dataDir().toFile());
   }
 
+  /**
+   * Starts a node. Before anything starts it takes the data directory's lock file
+   * ({@code <data.dir>/.lock}) and checks that its ports are free, so a second node on the same
+   * directory or ports fails at once with one clear message instead of half starting.
+   *
+   * @throws NodeStartupException the data directory is in use by another node, or a port is taken
+   *                              (the message names the directory or the setting and port)
+   * @throws IOException          a server or the log store could not start
+   */
   public static BrookNode start(NodeConfig config) throws IOException {
-    BrookNode node = new BrookNode(config);
+    DataDirLock lock = DataDirLock.acquire(config.dataDir());
+    BrookNode node;
+    try {
+      checkPortsFree(config);
+      node = new BrookNode(config);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+    node.dataDirLock = lock;
     try {
       node.startAll();
     } catch (IOException | RuntimeException e) {
@@ -392,7 +411,34 @@ public final class BrookNode implements AutoCloseable {
     closeQuietly("metadata quorum", quorum);
     timer.shutdownNow();
     metrics.close();
+    if (dataDirLock != null) {
+      dataDirLock.close();
+    }
     log.info("Brook node {} stopped", config.nodeId());
+  }
+
+  /** Fails if a fixed port this node is about to listen on is taken (port 0, "any free port", is not checked). */
+  private static void checkPortsFree(NodeConfig config) throws NodeStartupException {
+    String host = config.get(NodeConfig.LISTEN_HOST);
+    checkPortFree(NodeConfig.GRPC_PORT.name(), host, config.get(NodeConfig.GRPC_PORT));
+    if (config.isController()) {
+      checkPortFree("quorum port (" + NodeConfig.QUORUM_PORT.name() + ", this node's entry in controller.quorum.voters)",
+          config.quorumConfig().self().host(), config.quorumConfig().ratisPort());
+    }
+    checkPortFree(NodeConfig.HTTP_PORT.name(), host, config.get(NodeConfig.HTTP_PORT));
+  }
+
+  private static void checkPortFree(String setting, String host, int port) throws NodeStartupException {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true); // as the servers do: a port left in TIME_WAIT by a stopped node is free
+      s.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new NodeStartupException(setting + " " + port + " on " + host + " is already in use (" + e.getMessage()
+          + "): is another Brook node running? Stop it or choose another port");
+    }
   }
 
   private static void closeQuietly(String what, AutoCloseable c) {
