@@ -28,6 +28,10 @@ import io.brook.storage.log.LogStore;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -94,6 +98,11 @@ public final class BrookNode implements AutoCloseable {
   static final long GROUP_METRICS_INTERVAL_MS = 10_000;
   private volatile boolean closed;
   private DataDirLock dataDirLock;
+  private final ScheduledExecutorService healthTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread th = new Thread(r, "brook-health");
+    th.setDaemon(true);
+    return th;
+  });
   private final MalformedRequests malformedRequests = new MalformedRequests(10, TimeUnit.SECONDS);
 
   private BrookNode(NodeConfig config) {
@@ -155,7 +164,17 @@ public final class BrookNode implements AutoCloseable {
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
-    server.addService(malformedRequests.guard(health.getHealthService()))
+    // Every Check (and the start of every Watch) re-evaluates readiness first, so the gRPC health
+    // service never answers from a stale status: it says what /ready says at that moment.
+    server.addService(malformedRequests.guard(ServerInterceptors.intercept(health.getHealthService(),
+            new ServerInterceptor() {
+              @Override
+              public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                                 ServerCallHandler<Q, A> next) {
+                publishHealth();
+                return next.startCall(call, headers);
+              }
+            })))
         .addService(malformedRequests.guard(ProtoReflectionServiceV1.newInstance()));
     if (quorum != null) {
       server.addService(malformedRequests.guard(quorum.grpcService()));
@@ -221,7 +240,8 @@ public final class BrookNode implements AutoCloseable {
           Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""), host::offlineReplicas);
     }
     startHttp();
-    timer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
+    // Its own thread: a busy shared timer must not delay the Watch streams' updates.
+    healthTimer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
     log.info("Brook node {} started in {} ms: roles {}, gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
@@ -320,8 +340,19 @@ public final class BrookNode implements AutoCloseable {
     return null;
   }
 
-  /** Sets the gRPC health statuses ("" and every service) from readiness, when it changed. */
+  /**
+   * Sets the gRPC health statuses ("" and every service) from readiness, when it changed. Never
+   * throws: it runs periodically, and a periodic task that throws is never run again.
+   */
   private void publishHealth() {
+    try {
+      publishHealthOrThrow();
+    } catch (RuntimeException e) {
+      log.warn("updating the gRPC health status failed: {}", e.toString());
+    }
+  }
+
+  private void publishHealthOrThrow() {
     synchronized (healthLock) {
       if (closed || health == null) {
         return;
@@ -410,6 +441,7 @@ public final class BrookNode implements AutoCloseable {
     closeQuietly("log store", logStore);
     closeQuietly("metadata quorum", quorum);
     timer.shutdownNow();
+    healthTimer.shutdownNow();
     metrics.close();
     if (dataDirLock != null) {
       dataDirLock.close();
