@@ -57,7 +57,8 @@ class QuickstartIT {
           assertThat(r.out()).contains("Empty").contains("quickstart-events");
         }
         if (line.contains("cluster describe")) {
-          assertThat(r.out()).contains("ActiveController: 1").contains("unfenced");
+          assertThat(r.out()).contains("ActiveController: 1").contains("unfenced").containsPattern("ClusterId: [A-Za-z0-9_-]{22}\n")
+              .contains("Lag: 0");
         }
       }
 

@@ -1,8 +1,5 @@
 package io.brook.clients.cli;
 
-import com.google.protobuf.ListValue;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
 import io.brook.clients.admin.Admin;
 import io.brook.proto.v1.BrokerEndpoint;
 import io.brook.proto.v1.DescribeClusterResponse;
@@ -15,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -104,7 +100,7 @@ public final class ClusterCommand implements Runnable {
         Report r = Report.of(c, m);
         PrintWriter out = spec.commandLine().getOut();
         if (output == OutputFormat.json) {
-          out.println(OutputFormat.toJson(r.toStruct()));
+          out.println(r.toJson());
         } else {
           out.printf("Healthy: %s%n", r.healthy() ? "true" : "false");
           out.printf("UnhealthyReasons: %s%n", r.reasons());
@@ -173,24 +169,28 @@ public final class ClusterCommand implements Runnable {
       return new Report(reasons.isEmpty(), reasons, c.getClusterId(), c.getLeaderId(), List.copyOf(all), List.copyOf(down), leaderless, under);
     }
 
-    Struct toStruct() {
-      return Struct.newBuilder()
-          .putFields("healthy", Value.newBuilder().setBoolValue(healthy).build())
-          .putFields("unhealthyReasons", list(reasons))
-          .putFields("clusterId", Value.newBuilder().setStringValue(clusterId).build())
-          .putFields("controllerId", Value.newBuilder().setNumberValue(controllerId).build())
-          .putFields("allNodes", list(allNodes))
-          .putFields("nodesDown", list(nodesDown))
-          .putFields("leaderlessPartitions", list(leaderless))
-          .putFields("underReplicatedPartitions", list(underReplicated))
-          .build();
+    /** One JSON object on one line; node ids as numbers, everything else as strings. */
+    String toJson() {
+      return "{\"healthy\":" + healthy
+          + ",\"unhealthyReasons\":" + list(reasons)
+          + ",\"clusterId\":" + quote(clusterId)
+          + ",\"controllerId\":" + controllerId
+          + ",\"allNodes\":" + list(allNodes)
+          + ",\"nodesDown\":" + list(nodesDown)
+          + ",\"leaderlessPartitions\":" + list(leaderless)
+          + ",\"underReplicatedPartitions\":" + list(underReplicated) + "}";
     }
 
-    private static Value list(List<?> items) {
-      return Value.newBuilder().setListValue(ListValue.newBuilder().addAllValues(items.stream()
-          .map(i -> i instanceof Integer n ? Value.newBuilder().setNumberValue(n).build()
-              : Value.newBuilder().setStringValue(i.toString()).build())
-          .collect(Collectors.toList()))).build();
+    private static String list(List<?> items) {
+      StringBuilder b = new StringBuilder("[");
+      for (Object i : items) {
+        b.append(b.length() > 1 ? "," : "").append(i instanceof Integer ? i.toString() : quote(i.toString()));
+      }
+      return b.append(']').toString();
+    }
+
+    private static String quote(String s) {
+      return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
   }
 }
