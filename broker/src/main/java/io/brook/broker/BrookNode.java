@@ -28,6 +28,10 @@ import io.brook.storage.log.LogStore;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -93,6 +97,12 @@ public final class BrookNode implements AutoCloseable {
   /** How often consumer-group lag is sampled for the metrics, in milliseconds. */
   static final long GROUP_METRICS_INTERVAL_MS = 10_000;
   private volatile boolean closed;
+  private DataDirLock dataDirLock;
+  private final ScheduledExecutorService healthTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread th = new Thread(r, "brook-health");
+    th.setDaemon(true);
+    return th;
+  });
   private final MalformedRequests malformedRequests = new MalformedRequests(10, TimeUnit.SECONDS);
 
   private BrookNode(NodeConfig config) {
@@ -107,8 +117,26 @@ public final class BrookNode implements AutoCloseable {
     this.metrics = new NodeMetrics(config.dataDir().toFile());
   }
 
+  /**
+   * Starts a node. Before anything starts it takes the data directory's lock file
+   * ({@code <data.dir>/.lock}) and checks that its ports are free, so a second node on the same
+   * directory or ports fails at once with one clear message instead of half starting.
+   *
+   * @throws NodeStartupException the data directory is in use by another node, or a port is taken
+   *                              (the message names the directory or the setting and port)
+   * @throws IOException          a server or the log store could not start
+   */
   public static BrookNode start(NodeConfig config) throws IOException {
-    BrookNode node = new BrookNode(config);
+    DataDirLock lock = DataDirLock.acquire(config.dataDir());
+    BrookNode node;
+    try {
+      checkPortsFree(config);
+      node = new BrookNode(config);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+    node.dataDirLock = lock;
     try {
       node.startAll();
     } catch (IOException | RuntimeException e) {
@@ -142,7 +170,17 @@ public final class BrookNode implements AutoCloseable {
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
-    server.addService(malformedRequests.guard(health.getHealthService()))
+    // Every Check (and the start of every Watch) re-evaluates readiness first, so the gRPC health
+    // service never answers from a stale status: it says what /ready says at that moment.
+    server.addService(malformedRequests.guard(ServerInterceptors.intercept(health.getHealthService(),
+            new ServerInterceptor() {
+              @Override
+              public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                                 ServerCallHandler<Q, A> next) {
+                publishHealth();
+                return next.startCall(call, headers);
+              }
+            })))
         .addService(malformedRequests.guard(ProtoReflectionServiceV1.newInstance()))
         // v1alpha too: grpcurl before 1.9, Postman, grpc_cli and most language tools still ask it.
         .addService(malformedRequests.guard(reflectionV1Alpha()));
@@ -210,7 +248,8 @@ public final class BrookNode implements AutoCloseable {
           Map.of("grpc", config.get(NodeConfig.GRPC_PORT)), ""), host::offlineReplicas);
     }
     startHttp();
-    timer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
+    // Its own thread: a busy shared timer must not delay the Watch streams' updates.
+    healthTimer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
     log.info("Brook node {} started in {} ms: roles {}, gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
@@ -309,8 +348,19 @@ public final class BrookNode implements AutoCloseable {
     return null;
   }
 
-  /** Sets the gRPC health statuses ("" and every service) from readiness, when it changed. */
+  /**
+   * Sets the gRPC health statuses ("" and every service) from readiness, when it changed. Never
+   * throws: it runs periodically, and a periodic task that throws is never run again.
+   */
   private void publishHealth() {
+    try {
+      publishHealthOrThrow();
+    } catch (RuntimeException e) {
+      log.warn("updating the gRPC health status failed: {}", e.toString());
+    }
+  }
+
+  private void publishHealthOrThrow() {
     synchronized (healthLock) {
       if (closed || health == null) {
         return;
@@ -399,8 +449,36 @@ public final class BrookNode implements AutoCloseable {
     closeQuietly("log store", logStore);
     closeQuietly("metadata quorum", quorum);
     timer.shutdownNow();
+    healthTimer.shutdownNow();
     metrics.close();
+    if (dataDirLock != null) {
+      dataDirLock.close();
+    }
     log.info("Brook node {} stopped", config.nodeId());
+  }
+
+  /** Fails if a fixed port this node is about to listen on is taken (port 0, "any free port", is not checked). */
+  private static void checkPortsFree(NodeConfig config) throws NodeStartupException {
+    String host = config.get(NodeConfig.LISTEN_HOST);
+    checkPortFree(NodeConfig.GRPC_PORT.name(), host, config.get(NodeConfig.GRPC_PORT));
+    if (config.isController()) {
+      checkPortFree("quorum port (" + NodeConfig.QUORUM_PORT.name() + ", this node's entry in controller.quorum.voters)",
+          config.quorumConfig().self().host(), config.quorumConfig().ratisPort());
+    }
+    checkPortFree(NodeConfig.HTTP_PORT.name(), host, config.get(NodeConfig.HTTP_PORT));
+  }
+
+  private static void checkPortFree(String setting, String host, int port) throws NodeStartupException {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true); // as the servers do: a port left in TIME_WAIT by a stopped node is free
+      s.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new NodeStartupException(setting + " " + port + " on " + host + " is already in use (" + e.getMessage()
+          + "): is another Brook node running? Stop it or choose another port");
+    }
   }
 
   private static void closeQuietly(String what, AutoCloseable c) {

@@ -12,6 +12,7 @@ import io.brook.clients.cli.TopicsCommand;
 import io.brook.launcher.logging.Logging;
 import io.brook.proto.common.v1.ErrorCode;
 import io.brook.proto.errors.BrookException;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -27,13 +28,18 @@ import picocli.CommandLine.Command;
     subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
         GroupsCommand.class, ClusterCommand.class, LeadersCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
         CommandLine.HelpCommand.class})
-public final class Brook implements Runnable {
+public final class Brook implements Callable<Integer> {
+  /** Exit code of a usage error (an unknown option, a missing argument, no command at all): picocli's. */
+  public static final int USAGE_EXIT_CODE = CommandLine.ExitCode.USAGE;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /** No command given: the help, on stderr, and the usage exit code. */
   @Override
-  public void run() {
-    spec.commandLine().usage(System.out);
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    spec.commandLine().getErr().flush();
+    return USAGE_EXIT_CODE;
   }
 
   public static void main(String[] args) {
@@ -52,9 +58,25 @@ public final class Brook implements Runnable {
     return ex.getMessage() == null ? ex.toString() : ex.getMessage();
   }
 
+  /**
+   * A usage error in two lines, like git's: what is wrong, and which help to read
+   * ({@code error: Unknown option: '--foo'} / {@code Try 'brook topics create --help'.}), then
+   * {@link #USAGE_EXIT_CODE}; never the whole usage text.
+   */
+  static int usageError(CommandLine.ParameterException ex) {
+    CommandLine failed = ex.getCommandLine();
+    java.io.PrintWriter err = failed.getErr();
+    String message = ex.getMessage() == null ? ex.toString() : ex.getMessage().strip();
+    err.println("error: " + message.lines().findFirst().orElse(message));
+    err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for more information.");
+    err.flush();
+    return USAGE_EXIT_CODE;
+  }
+
   /** The configured command line; tests drive it without exiting the JVM. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Brook());
+    cl.setParameterExceptionHandler((ex, args) -> usageError(ex));
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           commandLine.getErr().println("error: " + describe(ex));

@@ -57,7 +57,8 @@ class QuickstartIT {
           assertThat(r.out()).contains("Empty").contains("quickstart-events");
         }
         if (line.contains("cluster describe")) {
-          assertThat(r.out()).contains("ActiveController: 1").contains("unfenced");
+          assertThat(r.out()).contains("ActiveController: 1").contains("unfenced").containsPattern("ClusterId: [A-Za-z0-9_-]{22}\n")
+              .contains("Lag: 0");
         }
       }
 
@@ -91,28 +92,138 @@ class QuickstartIT {
     assertThat(node.log()).contains("stopped");
   }
 
+  /**
+   * The README's "Three nodes on one machine" section, every command pasted as written, each in a
+   * new shell (as a user pasting them one by one: no shell jobs carry over), in a scratch tree that
+   * has the README's paths: {@code bin/brook} (calling this tree's) and {@code deploy/local/} with
+   * the three configs, their ports moved to free ones. Starting, killing, restarting and stopping
+   * the nodes must work from the PID files the README writes.
+   */
+  @Test
+  void threeNodesOnOneMachineAsTheReadmeRunsThem() throws Exception {
+    Path tree = work.resolve("three");
+    Map<Integer, Integer> ports = new java.util.HashMap<>();
+    for (int p : new int[] {9092, 9093, 9182, 9183, 9272, 9273, 8080, 8081, 8082}) {
+      ports.put(p, BrookProcess.freePort());
+    }
+    Files.createDirectories(tree.resolve("bin"));
+    Files.createDirectories(tree.resolve("deploy/local"));
+    Path brook = tree.resolve("bin/brook");
+    Files.writeString(brook, "#!/usr/bin/env bash\nexec '" + Cli.BIN + "' \"$@\"\n");
+    brook.toFile().setExecutable(true);
+    for (int i = 1; i <= 3; i++) {
+      String props = Files.readString(Path.of("..", "deploy", "local", "node" + i + ".properties"));
+      for (Map.Entry<Integer, Integer> e : ports.entrySet()) {
+        props = props.replaceAll("\\b" + e.getKey() + "\\b", e.getValue().toString());
+      }
+      Files.writeString(tree.resolve("deploy/local/node" + i + ".properties"), props);
+    }
+    Map<String, String> env = Map.of("BROOK_BOOTSTRAP_SERVER", "127.0.0.1:" + ports.get(9092));
+    List<String> commands = readmeCommands("## Three nodes on one machine", "bin/brook");
+    assertThat(String.join("\n", commands)).contains("node$i.pid").contains("kill -9 $(cat node2.pid)")
+        .contains("kill $(cat node1.pid node2.pid node3.pid)");
+    try {
+      for (String line : commands) {
+        if (line.startsWith("kill ")) {
+          List<Long> before = pids(tree);
+          Cli.Result r = bash(line, env, tree);
+          assertThat(r.exit()).as("README command `%s` failed: %s", line, r.err()).isZero();
+          if (line.startsWith("kill -9")) {
+            long victim = Long.parseLong(Files.readString(tree.resolve("node2.pid")).strip());
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> ProcessHandle.of(victim).map(h -> !h.isAlive()).orElse(true));
+          } else {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> before.stream().noneMatch(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)));
+            for (int i = 1; i <= 3; i++) {
+              assertThat(Files.readString(tree.resolve("node" + i + ".log"))).as("node %d's log", i).contains("stopped");
+            }
+          }
+          continue;
+        }
+        if (line.contains("cluster describe")) {
+          // "Repeat ... until it lists three unfenced brokers"
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
+              .pollInterval(java.time.Duration.ofSeconds(1))
+              .until(() -> bash(line, env, tree).out().lines().filter(l -> l.contains("unfenced")).count() == 3);
+          continue;
+        }
+        if (line.contains("cluster health")) {
+          // Every replica caught up after the produce: healthy, and it says so.
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+              .pollInterval(java.time.Duration.ofSeconds(1)).until(() -> bash(line, env, tree).exit() == 0);
+          assertThat(bash(line, env, tree).out()).contains("Healthy: true");
+          continue;
+        }
+        Cli.Result r = bash(line, env, tree);
+        assertThat(r.exit()).as("README command `%s` failed: %s", line, r.err()).isZero();
+        if (line.contains("server --config deploy/local/node2")) {
+          // The restarted node rejoins.
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
+              .pollInterval(java.time.Duration.ofSeconds(1))
+              .until(() -> bash("bin/brook cluster describe", env, tree).out().lines()
+                  .filter(l -> l.contains("unfenced")).count() == 3);
+        }
+        if (line.contains("--print-key")) {
+          assertThat(r.out().lines()).hasSize(20);
+        }
+      }
+      assertThat(pids(tree)).allSatisfy(pid ->
+          assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid %d alive", pid).isFalse());
+    } finally {
+      for (long pid : pids(tree)) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    }
+  }
+
+  /** The PIDs in the scratch tree's node*.pid files. */
+  private static List<Long> pids(Path tree) throws IOException {
+    List<Long> out = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      Path f = tree.resolve("node" + i + ".pid");
+      if (Files.exists(f)) {
+        String s = Files.readString(f).strip();
+        if (!s.isEmpty()) {
+          out.add(Long.parseLong(s));
+        }
+      }
+    }
+    return out;
+  }
+
   /** The indented command lines of the README's "## Quickstart" section. */
   static List<String> readmeQuickstartCommands() throws IOException {
+    List<String> out = readmeCommands("## Quickstart", "bin/brook");
+    assertThat(out).as("README quickstart commands").hasSizeGreaterThan(5);
+    return out;
+  }
+
+  /** The indented lines of a README section that contain {@code marker} or start with {@code kill }. */
+  static List<String> readmeCommands(String heading, String marker) throws IOException {
     List<String> lines = Files.readAllLines(Path.of("..", "README.md"));
     List<String> out = new ArrayList<>();
     boolean in = false;
     for (String l : lines) {
       if (l.startsWith("## ")) {
-        in = l.equals("## Quickstart");
+        in = l.equals(heading);
         continue;
       }
-      if (in && l.startsWith("    ") && l.contains("bin/brook")) {
+      if (in && l.startsWith("    ") && (l.contains(marker) || l.strip().startsWith("kill "))) {
         out.add(l.strip());
       }
     }
-    assertThat(out).as("README quickstart commands").hasSizeGreaterThan(5);
     return out;
   }
 
   /** Runs one README line with bash from the repository root, as a user would paste it. */
   private static Cli.Result bash(String line, Map<String, String> env) throws IOException, InterruptedException {
-    Path root = Path.of("..").toAbsolutePath().normalize();
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", line).directory(root.toFile());
+    return bash(line, env, Path.of("..").toAbsolutePath().normalize());
+  }
+
+  /** Runs one README line with bash in {@code dir}. */
+  private static Cli.Result bash(String line, Map<String, String> env, Path dir) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder("bash", "-c", line).directory(dir.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("BROOK_"));
     pb.environment().put("BROOK_NO_BUILD", "1");
     pb.environment().put("BROOK_HEAP_OPTS", "-Xms32m -Xmx256m");

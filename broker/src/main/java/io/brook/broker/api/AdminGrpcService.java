@@ -207,10 +207,12 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   public void describeCluster(DescribeClusterRequest req, StreamObserver<DescribeClusterResponse> out) {
     answer(out, () -> {
       DescribeQuorumResponse q = metadata.describeQuorum();
-      DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId(clusterId)
+      DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder()
+          .setClusterId(q.getClusterId().isEmpty() ? clusterId : q.getClusterId())
           .setLeaderId(q.getLeaderId()).setTerm(q.getTerm()).setCommitIndex(q.getCommitIndex());
       for (QuorumVoter v : q.getVotersList()) {
-        b.addVoters(Voter.newBuilder().setId(v.getId()).setAddress(v.getRaftAddress()));
+        b.addVoters(Voter.newBuilder().setId(v.getId()).setAddress(v.getRaftAddress())
+            .setLogEndIndex(v.getLogEndIndex()).setLag(v.getLag()).setLastContactMs(v.getLastContactMs()));
       }
       // Brokers as the quorum has them (fresh even when this broker's own image lags).
       for (BrokerState br : q.getBrokersList()) {

@@ -69,10 +69,14 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
   private final String clusterId;
   private final ProducerIdAllocator producerIds;
   private final ProducePartitioning partitioning;
+  /** For the active controller's id in Metadata answers; null in tests without a quorum. */
+  private final MetadataClient metadata;
 
+  /** @param clusterId the cluster id to answer until the metadata carries one ("" for none) */
   public BrokerGrpcService(PartitionHost host, String clusterId, MetadataClient metadata) {
     this.host = host;
     this.clusterId = clusterId;
+    this.metadata = metadata;
     this.producerIds = new ProducerIdAllocator(metadata);
     this.partitioning = new ProducePartitioning(host);
   }
@@ -380,7 +384,9 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
       return;
     }
     MetadataImage image = host.image();
-    MetadataResponse.Builder b = MetadataResponse.newBuilder().setClusterId(clusterId).setControllerId(-1);
+    MetadataResponse.Builder b = MetadataResponse.newBuilder()
+        .setClusterId(image.clusterId().isEmpty() ? clusterId : image.clusterId())
+        .setControllerId(metadata == null ? -1 : metadata.activeControllerId());
     image.brokers().values().forEach(r -> b.addBrokers(MetadataViews.broker(r)));
     if (req.getTopicsCount() == 0) {
       image.topicsById().values().stream().sorted((x, y) -> x.name().compareTo(y.name()))

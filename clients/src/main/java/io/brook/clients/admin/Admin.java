@@ -30,6 +30,8 @@ import io.brook.proto.v1.ListGroupsRequest;
 import io.brook.proto.v1.ListOffsetsRequest;
 import io.brook.proto.v1.ListOffsetsResponse;
 import io.brook.proto.v1.ListTopicsRequest;
+import io.brook.proto.v1.MetadataRequest;
+import io.brook.proto.v1.MetadataResponse;
 import io.brook.proto.v1.OffsetCommitPartition;
 import io.brook.proto.v1.OffsetCommitRequest;
 import io.brook.proto.v1.OffsetFetchRequest;
@@ -287,6 +289,26 @@ public final class Admin implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The cluster metadata as one broker sees it: brokers, every topic with its partitions (leader,
+   * replicas, ISR), the cluster id and the active controller's id. Asks the bootstrap servers in
+   * turn until one answers.
+   *
+   * @throws BrookException the last broker's error (LEADER_NOT_AVAILABLE from a fenced broker) if none answers
+   */
+  public MetadataResponse clusterMetadata() {
+    BrookException last = new BrookException(ErrorCode.LEADER_NOT_AVAILABLE, "no broker answered");
+    for (String address : bootstrap) {
+      try {
+        return BrokerServiceGrpc.newBlockingStub(channels.get(address))
+            .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS).metadata(MetadataRequest.getDefaultInstance());
+      } catch (RuntimeException e) {
+        last = WireErrors.toException(e);
+      }
+    }
+    throw last;
   }
 
   /** Runs one call against the bootstrap servers in turn, retrying retriable failures until the timeout. */

@@ -56,6 +56,8 @@ final class BrokerHeartbeater {
     private volatile boolean fenced = true;
     /** time.nanoseconds() of the last heartbeat the controller answered. */
     private volatile long lastAnsweredNs;
+    /** Node id of the active controller that last answered a heartbeat (-1: none yet). */
+    private volatile int controllerId = -1;
     /** After a gap in contact: the controller's metadata index the local image must reach first. */
     private volatile long catchUpIndex;
     private final long sessionTimeoutNs;
@@ -97,6 +99,14 @@ final class BrokerHeartbeater {
                 || appliedIndex.getAsLong() < catchUpIndex;
     }
 
+    /**
+     * The node id of the active controller that last answered a heartbeat, or -1 when none has
+     * answered within the session timeout.
+     */
+    int activeControllerId() {
+        return time.nanoseconds() - lastAnsweredNs > sessionTimeoutNs ? -1 : controllerId;
+    }
+
     /** Why {@link #isFenced()} holds, in one line; null when it does not. */
     String fencedReason() {
         long silentMs = TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - lastAnsweredNs);
@@ -133,6 +143,7 @@ final class BrokerHeartbeater {
                 catchUpIndex = r.getMetadataIndex();
             }
             lastAnsweredNs = time.nanoseconds();
+            controllerId = r.getControllerId();
             fenced = r.getFenced();
             failures = 0;
             if (fenced) {

@@ -142,6 +142,16 @@ public final class MetadataClient implements AutoCloseable {
         return h == null ? "not registered as a broker" : h.fencedReason();
     }
 
+    /**
+     * The node id of the active controller as this broker last heard from it (the one that answered
+     * its last heartbeat), or -1 when it is not registered or no heartbeat was answered within the
+     * session timeout.
+     */
+    public int activeControllerId() {
+        BrokerHeartbeater h = heartbeater;
+        return h == null ? -1 : h.activeControllerId();
+    }
+
     public boolean isFenced() {
         BrokerHeartbeater h = heartbeater;
         return h == null || h.isFenced();

@@ -30,7 +30,9 @@ public record QuorumConfig(
         long leaderImbalanceCheckIntervalMs,
         int groupConsumerHeartbeatIntervalMs,
         int groupConsumerSessionTimeoutMs,
-        int groupConsumerMaxSize) {
+        int groupConsumerMaxSize,
+        int maxPartitionsPerRequest,
+        int maxPartitions) {
 
     public static final String NODE_ID = "node.id";
     public static final String QUORUM_VOTERS = "controller.quorum.voters";
@@ -47,6 +49,8 @@ public record QuorumConfig(
     public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
+    public static final String MAX_PARTITIONS_PER_REQUEST = "controller.max.partitions.per.request";
+    public static final String MAX_PARTITIONS = "max.partitions";
 
     public static final int DEFAULT_NODE_ID = 1;
     public static final String DEFAULT_QUORUM_VOTERS = "1@localhost:9093";
@@ -62,6 +66,8 @@ public record QuorumConfig(
     public static final int DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
     public static final int DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS = 10_000;
     public static final int DEFAULT_GROUP_CONSUMER_MAX_SIZE = Integer.MAX_VALUE;
+    public static final int DEFAULT_MAX_PARTITIONS_PER_REQUEST = 10_000;
+    public static final int DEFAULT_MAX_PARTITIONS = 200_000;
 
     /** Every key this record reads, with its default and doc line (the docs table is built from this). */
     public static final List<ConfigKey> KEYS = List.of(
@@ -99,7 +105,13 @@ public record QuorumConfig(
                     "A consumer-group member without a heartbeat for this long is removed and its partitions "
                             + "reassigned (also how long a static member that left with epoch -2 keeps its place)."),
             new ConfigKey(GROUP_CONSUMER_MAX_SIZE, String.valueOf(DEFAULT_GROUP_CONSUMER_MAX_SIZE),
-                    "Most members of one consumer group; a member joining beyond it gets GROUP_MAX_SIZE_REACHED."));
+                    "Most members of one consumer group; a member joining beyond it gets GROUP_MAX_SIZE_REACHED."),
+            new ConfigKey(MAX_PARTITIONS_PER_REQUEST, String.valueOf(DEFAULT_MAX_PARTITIONS_PER_REQUEST),
+                    "Most partitions one CreateTopics or CreatePartitions request may create (over all its topics); "
+                            + "more is refused with INVALID_PARTITIONS, so no request makes an oversized Raft entry."),
+            new ConfigKey(MAX_PARTITIONS, String.valueOf(DEFAULT_MAX_PARTITIONS),
+                    "Most partitions in the whole cluster; a create request going beyond it is refused with "
+                            + "INVALID_PARTITIONS."));
 
     public QuorumConfig {
         Objects.requireNonNull(voters, QUORUM_VOTERS);
@@ -137,6 +149,8 @@ public record QuorumConfig(
         b.groupConsumerSessionTimeoutMs(intValue(properties, GROUP_CONSUMER_SESSION_TIMEOUT_MS,
                 DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS));
         b.groupConsumerMaxSize(intValue(properties, GROUP_CONSUMER_MAX_SIZE, DEFAULT_GROUP_CONSUMER_MAX_SIZE));
+        b.maxPartitionsPerRequest(intValue(properties, MAX_PARTITIONS_PER_REQUEST, DEFAULT_MAX_PARTITIONS_PER_REQUEST));
+        b.maxPartitions(intValue(properties, MAX_PARTITIONS, DEFAULT_MAX_PARTITIONS));
         return b.build();
     }
 
@@ -210,6 +224,8 @@ public record QuorumConfig(
         private int groupConsumerHeartbeatIntervalMs = DEFAULT_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS;
         private int groupConsumerSessionTimeoutMs = DEFAULT_GROUP_CONSUMER_SESSION_TIMEOUT_MS;
         private int groupConsumerMaxSize = DEFAULT_GROUP_CONSUMER_MAX_SIZE;
+        private int maxPartitionsPerRequest = DEFAULT_MAX_PARTITIONS_PER_REQUEST;
+        private int maxPartitions = DEFAULT_MAX_PARTITIONS;
 
         private Builder() {
         }
@@ -289,6 +305,18 @@ public record QuorumConfig(
             return this;
         }
 
+        /** Most partitions one create request may add ({@value #MAX_PARTITIONS_PER_REQUEST}). */
+        public Builder maxPartitionsPerRequest(int partitions) {
+            this.maxPartitionsPerRequest = partitions;
+            return this;
+        }
+
+        /** Most partitions in the cluster ({@value #MAX_PARTITIONS}). */
+        public Builder maxPartitions(int partitions) {
+            this.maxPartitions = partitions;
+            return this;
+        }
+
         public QuorumConfig build() {
             if (nodeId < 0) {
                 throw new ConfigException(NODE_ID, nodeId, "must be >= 0");
@@ -319,6 +347,8 @@ public record QuorumConfig(
                         "must exceed " + GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS + " (" + groupConsumerHeartbeatIntervalMs + ")");
             }
             positive(GROUP_CONSUMER_MAX_SIZE, groupConsumerMaxSize);
+            positive(MAX_PARTITIONS_PER_REQUEST, maxPartitionsPerRequest);
+            positive(MAX_PARTITIONS, maxPartitions);
             String endpoint = controllerAdvertisedEndpoint == null ? "" : controllerAdvertisedEndpoint.trim();
             if (!endpoint.isEmpty()) {
                 HostPort.parse(CONTROLLER_ADVERTISED_ENDPOINT, endpoint);
@@ -326,7 +356,7 @@ public record QuorumConfig(
             return new QuorumConfig(nodeId, parsed, dataDir, sessionTimeoutMs, heartbeatIntervalMs,
                     electionTimeoutMs, requestTimeoutMs, snapshotIntervalEntries, watchRetainedEntries, endpoint,
                     autoLeaderRebalanceEnable, leaderImbalanceCheckIntervalMs, groupConsumerHeartbeatIntervalMs,
-                    groupConsumerSessionTimeoutMs, groupConsumerMaxSize);
+                    groupConsumerSessionTimeoutMs, groupConsumerMaxSize, maxPartitionsPerRequest, maxPartitions);
         }
 
         private static void positive(String key, long value) {

@@ -107,7 +107,7 @@ final class BrokerLifecycle {
         }
         if (req.getWantFence()) {
             resp.setFenced(true);
-            return ControllerResult.of(b.fenced() ? List.of() : fence(image, List.of(b)), resp.build());
+            return ControllerResult.of(b.fenced() ? List.of() : fence(image, List.of(b)), resp.build()).asSplittable();
         }
         Set<String> offlineNow = new HashSet<>();
         req.getOfflinePartitionsList().forEach(tp -> offlineNow.add(PartitionChanges.key(tp.getTopicId(), tp.getPartition())));
@@ -118,7 +118,7 @@ final class BrokerLifecycle {
             // Disjoint: brokerReturning skips the replicas that are or were offline.
             records.addAll(PartitionChanges.brokerReturning(image, b.id(), offlineNow));
             records.addAll(PartitionChanges.offlineReplicasReported(image, b.id(), offlineNow, unavailable(image, b.id())));
-            return ControllerResult.of(records, resp.setFenced(false).build());
+            return ControllerResult.of(records, resp.setFenced(false).build()).asSplittable();
         }
         List<MetadataRecord> records = b.fenced() ? List.of()
                 : PartitionChanges.offlineReplicasReported(image, b.id(), offlineNow, unavailable(image, -1));
@@ -149,7 +149,7 @@ final class BrokerLifecycle {
                 ? PartitionChanges.brokersLeaving(image, Set.of(b.id()))
                 : fence(image, List.of(b));
         boolean leadsNothing = !PartitionChanges.leadsAny(image, records, b.id());
-        return ControllerResult.of(records, resp.setFenced(true).setShouldShutDown(leadsNothing).build());
+        return ControllerResult.of(records, resp.setFenced(true).setShouldShutDown(leadsNothing).build()).asSplittable();
     }
 
     /** Brokers whose current incarnation is in controlled shutdown (never to be elected leader). */
@@ -171,7 +171,7 @@ final class BrokerLifecycle {
         records.add(MetadataRecord.newBuilder().setUnregisterBroker(UnregisterBrokerRecord.newBuilder()
                 .setBrokerId(b.id()).setBrokerEpoch(b.epoch())).build());
         sessions.remove(b.id());
-        return ControllerResult.of(records, UnregisterBrokerResponse.getDefaultInstance());
+        return ControllerResult.of(records, UnregisterBrokerResponse.getDefaultInstance()).asSplittable();
     }
 
     /** Fences every unfenced broker whose session has expired; the response lists them. */
@@ -180,7 +180,7 @@ final class BrokerLifecycle {
         for (int id : sessions.expired(image.unfencedBrokerIds(), nowMs)) {
             expired.add(image.brokers().get(id));
         }
-        return ControllerResult.of(fence(image, expired), expired.stream().map(BrokerRegistration::id).toList());
+        return ControllerResult.of(fence(image, expired), expired.stream().map(BrokerRegistration::id).toList()).asSplittable();
     }
 
     /** A newly active controller gives every registered broker a full session of grace. */

@@ -18,7 +18,8 @@ import java.util.Random;
  * CreatePartitions: grows an existing topic to {@code total_partitions} (never shrinks it).
  * Checked in order, each refusal changing nothing: the topic exists (UNKNOWN_TOPIC_OR_PARTITION);
  * the total is above the current count and at most 100 000 (INVALID_PARTITIONS, naming the
- * current count); there are at least as many unfenced brokers as the topic's replication factor
+ * current count); the new partitions are within {@link ControllerLimits} (INVALID_PARTITIONS naming
+ * the limit and its setting); there are at least as many unfenced brokers as the topic's replication factor
  * (INVALID_REPLICATION_FACTOR).
  *
  * <p>The replication factor is that of the topic's existing partitions (all have the same one:
@@ -34,9 +35,11 @@ import java.util.Random;
  */
 final class CreatePartitionsHandler {
     private final ReplicaPlacer placer;
+    private final ControllerLimits limits;
 
-    CreatePartitionsHandler(Random random) {
+    CreatePartitionsHandler(Random random, ControllerLimits limits) {
         this.placer = new ReplicaPlacer(random);
+        this.limits = limits;
     }
 
     ControllerResult<CreatePartitionsResponse> handle(MetadataImage image, CreatePartitionsRequest req) {
@@ -56,6 +59,7 @@ final class CreatePartitionsHandler {
                     + " partitions; total_partitions must be at most " + CreateTopicsHandler.MAX_PARTITIONS_PER_TOPIC
                     + ", got " + total);
         }
+        limits.checkNewPartitions(image, total - current);
         List<List<Integer>> topicAssignment = topic.partitions().values().stream()
                 .map(PartitionRegistration::replicas).toList();
         if (topicAssignment.isEmpty()) {

@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * All topics of a request are created in one entry, or none is: the first invalid topic fails the
  * whole request with its code (INVALID_REQUEST for a bad name, TOPIC_ALREADY_EXISTS,
  * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR when it exceeds the unfenced brokers,
- * INVALID_CONFIG). A new partition starts with ISR = replicas, leader = first replica, epochs 0.
+ * INVALID_CONFIG), then the request as a whole against {@link ControllerLimits} (INVALID_PARTITIONS
+ * when it creates more partitions than one request may, or more than the cluster may hold). A new partition starts with ISR = replicas, leader = first replica, epochs 0.
  *
  * <p>Threading: controller thread only.
  */
@@ -38,9 +39,11 @@ final class CreateTopicsHandler {
 
     private final ReplicaPlacer placer;
     private final Random random;
+    private final ControllerLimits limits;
 
-    CreateTopicsHandler(Random random) {
+    CreateTopicsHandler(Random random, ControllerLimits limits) {
         this.random = random;
+        this.limits = limits;
         this.placer = new ReplicaPlacer(random);
     }
 
@@ -56,6 +59,7 @@ final class CreateTopicsHandler {
                 throw ControllerErrors.invalid("topic " + t.getName() + " appears twice in the request");
             }
         }
+        limits.checkNewPartitions(image, req.getTopicsList().stream().mapToLong(CreatableTopic::getPartitions).sum());
         ReplicaPlacer.Load load = ReplicaPlacer.Load.ofCluster(image);
         List<MetadataRecord> records = new ArrayList<>();
         CreateTopicsResponse.Builder resp = CreateTopicsResponse.newBuilder();

@@ -38,6 +38,6 @@ final class DeleteTopicsHandler {
                     .setTopicId(t.id()).setName(t.name())).build());
             resp.addTopics(DeletedTopic.newBuilder().setName(t.name()).setTopicId(t.id()));
         }
-        return ControllerResult.of(records, resp.build());
+        return ControllerResult.of(records, resp.build()).asSplittable();
     }
 }

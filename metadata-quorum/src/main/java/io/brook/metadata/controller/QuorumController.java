@@ -15,6 +15,7 @@ import io.brook.proto.metadata.v1.AlterTopicConfigRequest;
 import io.brook.proto.metadata.v1.AlterTopicConfigResponse;
 import io.brook.proto.metadata.v1.BrokerHeartbeatRequest;
 import io.brook.proto.metadata.v1.BrokerHeartbeatResponse;
+import io.brook.proto.metadata.v1.ClusterIdRecord;
 import io.brook.proto.metadata.v1.ControllerEndpointRecord;
 import io.brook.proto.metadata.v1.CreatePartitionsRequest;
 import io.brook.proto.metadata.v1.CreatePartitionsResponse;
@@ -52,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * next operation, runs its handler against the current image, and appends the records the handler
  * returned as one Raft entry; the caller's future completes with the handler's response only after
  * that entry is committed and applied. State never changes in a handler, only when records apply.
+ * No entry exceeds {@link ControllerLimits#maxEntryBytes()}: a larger splittable result (see
+ * {@link ControllerResult}) is appended as several entries, one after the other, and a larger atomic
+ * one is refused with INVALID_REQUEST; create requests are bounded beforehand by the partition limits.
  *
  * <p>Invariant (why concurrent writes are safe): a handler validates against an image that
  * reflects every entry in this node's log. The controller (a) runs one operation at a time and
@@ -63,9 +67,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Leadership: the controller is active in term T when Ratis reports this node leader of T and
  * ready. On becoming active it gives every broker a fresh session ({@link BrokerHeartbeatTracker})
- * and publishes its controller endpoint if the image lacks it. When not active, operations fail
- * with NOT_CONTROLLER naming the leader (it does not forward). A tick on the same thread checks
- * leadership, expires queued operations past their deadline, and fences brokers whose session
+ * and publishes its controller endpoint if the image lacks it; the first active controller of a new
+ * quorum also writes the cluster id (a ClusterIdRecord: 16 random bytes in base64, like Kafka's).
+ * When not active, operations fail with NOT_CONTROLLER naming the leader (it does not forward).
+ * A tick on the same thread checks leadership, expires queued operations past their deadline, and fences brokers whose session
  * timed out.
  *
  * <p>Preferred leader election ({@link PreferredLeaderElection}, if {@link AutoLeaderRebalance}
@@ -105,6 +110,7 @@ public final class QuorumController implements AutoCloseable {
     private final AutoLeaderRebalance rebalance;
     private final PreferredLeaderElection preferredLeaders;
     private final ElectLeadersHandler electLeaders;
+    private final ControllerLimits limits;
 
     private long activeTerm = -1;
     private boolean writeInFlight;
@@ -139,7 +145,21 @@ public final class QuorumController implements AutoCloseable {
     public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
                             String advertisedEndpoint, Random random, AutoLeaderRebalance rebalance,
                             GroupSettings groupSettings) {
+        this(nodeId, log, time, sessionTimeoutMs, requestTimeoutMs, advertisedEndpoint, random, rebalance,
+                groupSettings, ControllerLimits.DEFAULT);
+    }
+
+    /**
+     * @param advertisedEndpoint host:port of this node's controller API, or "" to publish none
+     * @param rebalance          preferred leader election settings
+     * @param groupSettings      consumer-group coordinator settings (group.consumer.*)
+     * @param limits             what one request may create, and the largest entry
+     */
+    public QuorumController(int nodeId, MetadataLog log, Time time, long sessionTimeoutMs, long requestTimeoutMs,
+                            String advertisedEndpoint, Random random, AutoLeaderRebalance rebalance,
+                            GroupSettings groupSettings, ControllerLimits limits) {
         this.nodeId = nodeId;
+        this.limits = limits;
         this.groups = new GroupCoordinator(groupSettings);
         this.rebalance = rebalance;
         this.preferredLeaders = new PreferredLeaderElection(rebalance.maxElectionsPerWrite());
@@ -154,8 +174,8 @@ public final class QuorumController implements AutoCloseable {
             this.ownEndpoint = new ControllerEndpoint(nodeId, hp.host(), hp.port());
         }
         this.brokers = new BrokerLifecycle(new BrokerHeartbeatTracker(sessionTimeoutMs));
-        this.createTopics = new CreateTopicsHandler(random);
-        this.createPartitions = new CreatePartitionsHandler(random);
+        this.createTopics = new CreateTopicsHandler(random, limits);
+        this.createPartitions = new CreatePartitionsHandler(random, limits);
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "brook-controller-" + nodeId);
             t.setDaemon(true);
@@ -172,7 +192,8 @@ public final class QuorumController implements AutoCloseable {
     }
 
     public CompletableFuture<BrokerHeartbeatResponse> brokerHeartbeat(BrokerHeartbeatRequest req) {
-        return submit("BrokerHeartbeat", image -> brokers.heartbeat(image, req, time.monotonicMs()));
+        return submit("BrokerHeartbeat", image -> brokers.heartbeat(image, req, time.monotonicMs()))
+                .thenApply(r -> r.toBuilder().setControllerId(nodeId).build());
     }
 
     public CompletableFuture<UnregisterBrokerResponse> unregisterBroker(UnregisterBrokerRequest req) {
@@ -326,6 +347,12 @@ public final class QuorumController implements AutoCloseable {
         nextImbalanceCheckMs = time.monotonicMs() + rebalance.checkIntervalMs();
         queueElection();
         LOG.info("Node {} is the active controller in term {}", nodeId, term);
+        if (log.image().clusterId().isEmpty()) {
+            queue.addFirst(new Operation<>("WriteClusterId", image -> ControllerResult.of(image.clusterId().isEmpty()
+                    ? List.of(MetadataRecord.newBuilder().setClusterId(ClusterIdRecord.newBuilder()
+                            .setClusterId(newClusterId())).build()) : List.of(), Boolean.TRUE),
+                    time.monotonicMs() + requestTimeoutMs));
+        }
         if (ownEndpoint != null && !ownEndpoint.equals(log.image().controllers().get(nodeId))) {
             MetadataRecord r = MetadataRecord.newBuilder().setControllerEndpoint(ControllerEndpointRecord.newBuilder()
                     .setNodeId(nodeId).setHost(ownEndpoint.host()).setPort(ownEndpoint.port())).build();
@@ -334,6 +361,14 @@ public final class QuorumController implements AutoCloseable {
                             ? List.of() : List.of(r), Boolean.TRUE),
                     time.monotonicMs() + requestTimeoutMs));
         }
+    }
+
+    /** A new cluster id like Kafka's: a random UUID's 16 bytes, URL-safe base64 without padding (22 characters). */
+    static String newClusterId() {
+        java.util.UUID u = java.util.UUID.randomUUID();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
+                .putLong(u.getLeastSignificantBits());
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
     }
 
     private void drain() {
@@ -412,13 +447,18 @@ public final class QuorumController implements AutoCloseable {
             op.complete(result.response(image.appliedIndex()));
             return;
         }
-        writeInFlight = true;
-        CompletableFuture<Long> appended;
-        try {
-            appended = log.append(result.records());
-        } catch (RuntimeException e) {
-            appended = CompletableFuture.failedFuture(e);
+        List<List<MetadataRecord>> entries = MetadataEntries.split(result.records(), limits.maxEntryBytes());
+        if (entries.size() > 1 && !result.splittable()) {
+            op.fail(new BrookException(ErrorCode.INVALID_REQUEST, op.name + " would write "
+                    + MetadataEntries.bytes(result.records()) + " bytes of metadata in one entry; at most "
+                    + limits.maxEntryBytes() + " bytes fit in one: change less in one request"));
+            return;
         }
+        if (entries.size() > 1) {
+            LOG.info("{}: {} records over {} entries", op.name, result.records().size(), entries.size());
+        }
+        writeInFlight = true;
+        CompletableFuture<Long> appended = appendInOrder(entries, 0);
         appended.whenComplete((index, err) -> {
             try {
                 thread.execute(() -> {
@@ -437,6 +477,18 @@ public final class QuorumController implements AutoCloseable {
                 op.fail(ControllerErrors.notController(-1, ""));
             }
         });
+    }
+
+    /** Appends {@code entries[from..]} one after the other; completes with the last one's index. */
+    private CompletableFuture<Long> appendInOrder(List<List<MetadataRecord>> entries, int from) {
+        CompletableFuture<Long> appended;
+        try {
+            appended = log.append(entries.get(from));
+        } catch (RuntimeException e) {
+            appended = CompletableFuture.failedFuture(e);
+        }
+        return from == entries.size() - 1 ? appended
+                : appended.thenCompose(index -> appendInOrder(entries, from + 1));
     }
 
     private BrookException appendError(String name, Throwable err) {

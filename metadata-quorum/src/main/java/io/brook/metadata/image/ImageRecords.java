@@ -1,5 +1,6 @@
 package io.brook.metadata.image;
 
+import io.brook.proto.metadata.v1.ClusterIdRecord;
 import io.brook.proto.metadata.v1.ControllerEndpointRecord;
 import io.brook.proto.metadata.v1.GroupMetadataRecord;
 import io.brook.proto.metadata.v1.GroupMemberRecord;
@@ -41,9 +42,13 @@ public final class ImageRecords {
         return delta.build(snapshot.getAppliedIndex(), snapshot.getAppliedTerm());
     }
 
-    /** Deterministic order: controllers, brokers, topics with their partitions, producer ids, groups. */
+    /** Deterministic order: cluster id, controllers, brokers, topics with their partitions, producer ids, groups. */
     public static List<MetadataRecord> toRecords(MetadataImage image) {
         List<MetadataRecord> out = new ArrayList<>();
+        if (!image.clusterId().isEmpty()) {
+            out.add(MetadataRecord.newBuilder().setClusterId(ClusterIdRecord.newBuilder()
+                    .setClusterId(image.clusterId())).build());
+        }
         for (ControllerEndpoint c : image.controllers().values()) {
             out.add(MetadataRecord.newBuilder().setControllerEndpoint(ControllerEndpointRecord.newBuilder()
                     .setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port())).build());

@@ -43,6 +43,7 @@ public final class MetadataDelta {
     private final TreeMap<Integer, ControllerEndpoint> controllers;
     private final TreeMap<String, GroupImage> groups;
     private long nextProducerId;
+    private String clusterId;
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
@@ -51,6 +52,7 @@ public final class MetadataDelta {
         this.controllers = new TreeMap<>(base.controllers());
         this.groups = new TreeMap<>(base.groups());
         this.nextProducerId = base.nextProducerId();
+        this.clusterId = base.clusterId();
     }
 
     /**
@@ -93,6 +95,13 @@ public final class MetadataDelta {
                     record.getGroupMemberRemoved().getMemberId());
             case GROUP_TARGET_ASSIGNMENT -> targetAssignment(record.getGroupTargetAssignment());
             case GROUP_REMOVED -> groups.remove(record.getGroupRemoved().getGroupId());
+            case CLUSTER_ID -> {
+                if (clusterId.isEmpty()) {
+                    clusterId = record.getClusterId().getClusterId();
+                } else if (!clusterId.equals(record.getClusterId().getClusterId())) {
+                    skip("ClusterId", record.getClusterId().getClusterId() + ": the cluster id is " + clusterId);
+                }
+            }
             case NO_OP -> {
                 // Nothing to change: the entry only advances the applied index.
             }
@@ -107,7 +116,7 @@ public final class MetadataDelta {
                 topics.put(topicId, new TopicImage(t.id(), t.name(), t.configs(), partitions));
             }
         });
-        return new MetadataImage(index, term, brokers, topics, nextProducerId, controllers, groups);
+        return new MetadataImage(index, term, brokers, topics, nextProducerId, controllers, groups, clusterId);
     }
 
     private void registerBroker(RegisterBrokerRecord r, long entryIndex) {

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * The whole cluster metadata at one point of the Raft log: brokers, topics and partitions,
- * the next free producer id, controller endpoints and consumer groups.
+ * the next free producer id, controller endpoints, consumer groups and the cluster id.
  *
  * <p>Immutable: the state machine publishes a new image after each applied entry (built by a
  * {@link MetadataDelta}), and any thread may read any published image without locks. Two images
@@ -14,17 +14,28 @@ import java.util.Optional;
  *
  * @param appliedIndex Raft index of the last metadata entry reflected here (0: none)
  * @param appliedTerm  Raft term of that entry
+ * @param clusterId    the cluster's id (a ClusterIdRecord, written once by the first active
+ *                     controller), or "" before it is written
  */
 public record MetadataImage(long appliedIndex, long appliedTerm,
                             Map<Integer, BrokerRegistration> brokers,
                             Map<String, TopicImage> topicsById,
                             long nextProducerId,
                             Map<Integer, ControllerEndpoint> controllers,
-                            Map<String, GroupImage> groups) {
+                            Map<String, GroupImage> groups,
+                            String clusterId) {
 
-    public static final MetadataImage EMPTY = new MetadataImage(0, 0, Map.of(), Map.of(), 0, Map.of(), Map.of());
+    public static final MetadataImage EMPTY = new MetadataImage(0, 0, Map.of(), Map.of(), 0, Map.of(), Map.of(), "");
+
+    /** An image without a cluster id (tests, and images built before the first controller wrote one). */
+    public MetadataImage(long appliedIndex, long appliedTerm, Map<Integer, BrokerRegistration> brokers,
+                         Map<String, TopicImage> topicsById, long nextProducerId,
+                         Map<Integer, ControllerEndpoint> controllers, Map<String, GroupImage> groups) {
+        this(appliedIndex, appliedTerm, brokers, topicsById, nextProducerId, controllers, groups, "");
+    }
 
     public MetadataImage {
+        clusterId = clusterId == null ? "" : clusterId;
         brokers = SortedMaps.copyOf(brokers);
         topicsById = SortedMaps.copyOf(topicsById);
         controllers = SortedMaps.copyOf(controllers);

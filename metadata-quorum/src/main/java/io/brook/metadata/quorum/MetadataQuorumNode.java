@@ -3,6 +3,7 @@ package io.brook.metadata.quorum;
 import io.brook.metadata.api.ControllerGrpcService;
 import io.brook.metadata.config.QuorumConfig;
 import io.brook.metadata.controller.AutoLeaderRebalance;
+import io.brook.metadata.controller.ControllerLimits;
 import io.brook.metadata.controller.QuorumController;
 import io.brook.metadata.controller.group.GroupSettings;
 import io.brook.metadata.image.MetadataImage;
@@ -70,7 +71,9 @@ public final class MetadataQuorumNode implements AutoCloseable {
                 new AutoLeaderRebalance(config.autoLeaderRebalanceEnable(), config.leaderImbalanceCheckIntervalMs(),
                         AutoLeaderRebalance.DEFAULT_MAX_ELECTIONS_PER_WRITE),
                 new GroupSettings(config.groupConsumerHeartbeatIntervalMs(), config.groupConsumerSessionTimeoutMs(),
-                        config.groupConsumerMaxSize()));
+                        config.groupConsumerMaxSize()),
+                new ControllerLimits(config.maxPartitionsPerRequest(), config.maxPartitions(),
+                        ControllerLimits.DEFAULT_MAX_ENTRY_BYTES));
         this.describer = new QuorumDescriber(config.nodeId(), server, stateMachine::image);
         // Ratis heartbeats every half minimum election timeout, and after errors its appender waits
         // up to 0.3 election timeouts between attempts (RatisSettings.appenderRetryPolicy): a

@@ -128,6 +128,8 @@ public final class StaleFollowerNudger implements AutoCloseable {
     private long lastNudgeMs;
     private int fruitless; // no-ops since a check last found no stuck follower
     private CompletableFuture<Long> pending;
+    /** Followers whose last answer is older than answeredWithinMs, as last logged. */
+    private final java.util.Set<String> unreachable = new java.util.TreeSet<>();
 
     private record Lag(long commitIndex, long sinceMs) {
     }
@@ -226,6 +228,32 @@ public final class StaleFollowerNudger implements AutoCloseable {
         return nudges.get();
     }
 
+    /**
+     * One WARN line when a voter stops answering the leader for {@code answeredWithinMs} (a peer
+     * gone away: crashed, stopped or cut off), one INFO line when it answers again; nothing in
+     * between (Ratis's own appender warnings about it are turned off in the launcher's logging).
+     */
+    private void logReachability(LeaderView view) {
+        if (view == null) {
+            unreachable.clear(); // not the leader: another node reports it
+            return;
+        }
+        for (Follower f : view.followers()) {
+            boolean gone = f.lastResponseElapsedMs() > answeredWithinMs;
+            if (gone && unreachable.add(f.id())) {
+                LOG.warn("Node {}: voter {} is unreachable: no answer to the leader for {} ms", nodeId, f.id(),
+                        f.lastResponseElapsedMs());
+            } else if (!gone && unreachable.remove(f.id())) {
+                LOG.info("Node {}: voter {} answers the leader again", nodeId, f.id());
+            }
+        }
+    }
+
+    /** The voters this leader currently logs as unreachable (tests). */
+    java.util.Set<String> unreachableVoters() {
+        return java.util.Set.copyOf(unreachable);
+    }
+
     private void checkQuietly() {
         try {
             check();
@@ -241,6 +269,7 @@ public final class StaleFollowerNudger implements AutoCloseable {
     List<String> check() throws IOException {
         LeaderView view = source.read();
         long now = time.monotonicMs();
+        logReachability(view);
         if (view == null) {
             lagging.clear();
             previousLastIndex = -1;

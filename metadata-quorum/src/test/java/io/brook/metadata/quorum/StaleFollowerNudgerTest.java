@@ -165,4 +165,36 @@ class StaleFollowerNudgerTest {
         assertThat(run(10 * STUCK_MS)).isEmpty();
         assertThat(appended).isEmpty();
     }
+
+    @Test
+    void aVoterGoingAwayIsOneWarnLineAndComingBackOneInfoLine() throws Exception {
+        ch.qos.logback.classic.Logger logger =
+                (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(StaleFollowerNudger.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+                new ch.qos.logback.core.read.ListAppender<>();
+        events.start();
+        logger.addAppender(events);
+        try {
+            view = idle(10, 20);
+            run(5 * CHECK_MS);
+            assertThat(events.list).isEmpty();
+            for (long elapsed = ANSWERED_MS + 1; elapsed < ANSWERED_MS + 50 * CHECK_MS; elapsed += CHECK_MS) {
+                view = idle(10, elapsed);
+                run(CHECK_MS);
+            }
+            assertThat(events.list).singleElement().satisfies(e -> {
+                assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(e.getFormattedMessage()).contains("voter 3 is unreachable");
+                assertThat(e.getThrowableProxy()).isNull();
+            });
+            assertThat(nudger.unreachableVoters()).containsExactly("3");
+            view = idle(10, 20);
+            run(5 * CHECK_MS);
+            assertThat(events.list).hasSize(2);
+            assertThat(events.list.get(1).getFormattedMessage()).contains("voter 3 answers the leader again");
+            assertThat(nudger.unreachableVoters()).isEmpty();
+        } finally {
+            logger.detachAppender(events);
+        }
+    }
 }
