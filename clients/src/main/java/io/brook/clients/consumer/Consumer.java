@@ -247,9 +247,32 @@ public final class Consumer implements AutoCloseable {
     return Set.copyOf(assigned.keySet());
   }
 
-  /** Every partition of a topic, per current metadata. */
+  /**
+   * Longest a topic the answering broker does not know is looked for again before it is called
+   * unknown (ms): a broker's metadata image may lag the controller's for a moment (a just-created
+   * topic, a broker catching up), and the next refresh may reach another broker.
+   */
+  static final long UNKNOWN_TOPIC_GRACE_MS = 3_000;
+
+  /**
+   * Every partition of a topic, per current metadata. A topic missing from the metadata is asked
+   * for again (every 200 ms, for up to {@value #UNKNOWN_TOPIC_GRACE_MS} ms or the request timeout
+   * if shorter) before it is reported as unknown.
+   *
+   * @throws BrookException UNKNOWN_TOPIC_OR_PARTITION if no broker knows the topic by then
+   */
   public List<TopicPartition> partitionsFor(String topic) {
     int n = metadata.current(topic).partitionCount(topic);
+    long giveUpAt = System.currentTimeMillis() + Math.min(UNKNOWN_TOPIC_GRACE_MS, config.requestTimeoutMs());
+    while (n < 0 && System.currentTimeMillis() < giveUpAt) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      n = metadata.refresh(List.of(topic)).partitionCount(topic);
+    }
     if (n < 0) {
       throw new BrookException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topic + "' does not exist");
     }

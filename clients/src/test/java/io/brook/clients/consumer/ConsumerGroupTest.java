@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.brook.proto.errors.BrookException;
 import io.brook.clients.testing.FakeBrook;
 import io.brook.clients.testing.FakeBrook.Received;
 import io.brook.proto.common.v1.ErrorCode;
@@ -426,5 +427,28 @@ class ConsumerGroupTest {
     assertThat(r.getMemberEpoch()).isEqualTo(-1);
     assertThat(fake.committed("g")).isEqualTo(Map.of(T0, 10L));
     assertThat(fake.heartbeats).isEmpty();
+  }
+
+  /**
+   * A topic the first metadata answer lacks (a broker whose image lags the controller) is looked
+   * for again before it is called unknown; a topic that really does not exist still fails.
+   */
+  @Test
+  void aTopicMissingFromTheFirstMetadataAnswerIsLookedForAgain() throws Exception {
+    Consumer c = consumer(ConsumerConfig.defaults(fake.address()).withRequestTimeoutMs(5_000));
+    Thread late = new Thread(() -> {
+      try {
+        Thread.sleep(600);
+        fake.createTopic("late", 3);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    late.start();
+    assertThat(c.partitionsFor("late")).hasSize(3);
+    late.join();
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> c.partitionsFor("never")).isInstanceOf(BrookException.class).hasMessageContaining("does not exist");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(10));
   }
 }
