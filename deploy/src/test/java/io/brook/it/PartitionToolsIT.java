@@ -80,6 +80,15 @@ class PartitionToolsIT {
       assertThat(unknown.exit()).isNotZero();
       assertThat(unknown.err()).contains("UNKNOWN_TOPIC_OR_PARTITION");
 
+      // A group commit creates __consumer_offsets; deleting its records is refused, as Kafka does.
+      Cli.Result grouped = Cli.run(root, Map.of(), null, "consume", TP.topic(), "--group", "g", "--from-beginning",
+          "--max-messages", "1", "--bootstrap-server", cluster.bootstrap());
+      assertThat(grouped.exit()).as(grouped.err()).isZero();
+      Cli.Result internal = Cli.run(root, Map.of(), null, "records", "delete", "__consumer_offsets", "--partition", "0",
+          "--before", "0", "--bootstrap-server", cluster.bootstrap(), "--request-timeout-ms", "5000");
+      assertThat(internal.exit()).isNotZero();
+      assertThat(internal.err()).contains("internal topic");
+
       Cli.Result ok = Cli.run(root, Map.of(), null, "records", "delete", TP.topic(), "--partition", "0",
           "--before", "40", "--bootstrap-server", cluster.bootstrap());
       assertThat(ok.exit()).as(ok.err()).isZero();

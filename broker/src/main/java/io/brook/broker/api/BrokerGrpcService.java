@@ -333,6 +333,8 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
         throw new BrookException(ErrorCode.INVALID_REQUEST, "delete records: offset must be >= 0, or -1 for the high "
             + "watermark; got " + req.getOffset());
       }
+      // As Kafka: not on an internal topic (it would drop groups' committed offsets).
+      OffsetsTopic.refuseClientChange(req.getTopic(), "delete records of");
       Partition p = host.leaderPartition(req.getTopic(), req.getPartition());
       long low = p.deleteRecordsBefore(req.getOffset());
       out.onNext(DeleteRecordsResponse.newBuilder().setLowWatermark(low).build());
