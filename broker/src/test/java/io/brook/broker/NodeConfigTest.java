@@ -47,6 +47,16 @@ class NodeConfigTest {
     assertThat(c.controllerEndpoints()).isEqualTo("localhost:19092");
   }
 
+  /** CI exports BROOK_IT_NETNS_REQUIRED for the tests; a node started in that shell must not refuse it. */
+  @Test
+  void theToolsAndTestHarnessVariablesAreNotConfiguration() {
+    NodeConfig c = NodeConfig.load(null, Map.of("BROOK_IT_NETNS_REQUIRED", "1", "BROOK_IT_NETNS_FIREWALL", "nft",
+        "BROOK_PROTO_DIR", "/x", "BROOK_HEAP_OPTS", "-Xmx1g", "BROOK_GRPC_PORT", "19092"));
+    assertThat(c.effective()).doesNotContainKeys("it.netns.required", "proto.dir").containsEntry("grpc.port", "19092");
+    assertThatThrownBy(() -> NodeConfig.load(null, Map.of("BROOK_ITS_PORT", "1")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("BROOK_ITS_PORT");
+  }
+
   @Test
   void unknownKeysAndVariablesAreRejectedByName() throws Exception {
     Path f = dir.resolve("bad.properties");

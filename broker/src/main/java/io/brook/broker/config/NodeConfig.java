@@ -131,7 +131,7 @@ public final class NodeConfig {
       byEnvName.put(envName(k.name()), k.name());
     }
     for (Map.Entry<String, String> e : env.entrySet()) {
-      if (!e.getKey().startsWith("BROOK_") || NON_CONFIG_ENV.contains(e.getKey())) {
+      if (!e.getKey().startsWith("BROOK_") || NON_CONFIG_ENV.contains(e.getKey()) || e.getKey().startsWith(TEST_ENV_PREFIX)) {
         continue;
       }
       String key = byEnvName.get(e.getKey());
@@ -144,8 +144,11 @@ public final class NodeConfig {
   }
 
   /** BROOK_* variables that are not config keys (read by bin/brook and the CLI). */
+  /** Variables Brook's own tools read (the launcher, the CLI, the client examples): not configuration. */
   private static final List<String> NON_CONFIG_ENV = List.of("BROOK_HEAP_OPTS", "BROOK_JVM_OPTS", "BROOK_NO_BUILD", "BROOK_LOG_LEVEL",
-      "BROOK_BOOTSTRAP_SERVER", "BROOK_CONFIG");
+      "BROOK_BOOTSTRAP_SERVER", "BROOK_CONFIG", "BROOK_PROTO_DIR");
+  /** The test harness's switches (e.g. {@code BROOK_IT_NETNS_REQUIRED} on CI): not configuration. */
+  private static final String TEST_ENV_PREFIX = "BROOK_IT_";
 
   public static String envName(String key) {
     return "BROOK_" + key.toUpperCase(Locale.ROOT).replace('.', '_');

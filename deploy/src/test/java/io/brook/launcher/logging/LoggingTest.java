@@ -49,15 +49,25 @@ class LoggingTest {
   @Test
   void textWarnWithExceptionIsOneLineWithNodeIdAndCause() {
     Logging.configure(3, "text");
-    Logger log = LoggerFactory.getLogger("org.apache.ratis.grpc.server.GrpcLogAppender");
-    log.warn("4@group-1->5-GrpcLogAppender: Failed appendEntries", peerGone());
+    Logger log = LoggerFactory.getLogger("org.apache.ratis.server.impl.LeaderElection");
+    log.warn("4@group-1-LeaderElection: Failed requestVote to 5", peerGone());
 
     List<String> lines = lines();
     assertThat(lines).hasSize(1);
     assertThat(lines.get(0))
         .contains(" WARN  node=3 [")
-        .contains("GrpcLogAppender - 4@group-1->5-GrpcLogAppender: Failed appendEntries")
+        .contains("LeaderElection - 4@group-1-LeaderElection: Failed requestVote to 5")
         .endsWith("(cause: ExecutionException: java.io.IOException: UNAVAILABLE: io exception <- ConnectException: Connection refused)");
+  }
+
+  /** A voter going away: Ratis's per-retry appender warnings are dropped (Brook logs one WARN itself). */
+  @Test
+  void ratisPerRetryAppenderWarningsAreDropped() {
+    Logging.configure(3, "text");
+    LoggerFactory.getLogger("org.apache.ratis.grpc.server.GrpcLogAppender")
+        .warn("4@group-1->5-GrpcLogAppender: Failed appendEntries", peerGone());
+    LoggerFactory.getLogger("org.apache.ratis.grpc.server.GrpcServerProtocolService").warn("cancelled");
+    assertThat(lines()).isEmpty();
   }
 
   @Test
@@ -80,7 +90,7 @@ class LoggingTest {
   @Test
   void causeChainsInsideMessagesReadLikeOurs() {
     Logging.configure(3, "text");
-    LoggerFactory.getLogger("org.apache.ratis.grpc.server.GrpcLogAppender")
+    LoggerFactory.getLogger("org.apache.ratis.server.impl.LeaderElection")
         .warn("Failed appendEntries: StatusRuntimeException: UNAVAILABLE\nCaused by: java.net.ConnectException: refused");
 
     assertThat(lines()).singleElement().asString()
