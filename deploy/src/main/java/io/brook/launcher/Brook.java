@@ -6,6 +6,7 @@ import io.brook.clients.cli.GroupsCommand;
 import io.brook.clients.cli.LeadersCommand;
 import io.brook.clients.cli.LogCommand;
 import io.brook.clients.cli.OffsetsCommand;
+import io.brook.clients.cli.PartitionsCommand;
 import io.brook.clients.cli.ProduceCommand;
 import io.brook.clients.cli.RecordsCommand;
 import io.brook.clients.cli.TopicsCommand;
@@ -26,7 +27,7 @@ import picocli.CommandLine.Command;
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
     subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-        GroupsCommand.class, ClusterCommand.class, LeadersCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
+        GroupsCommand.class, ClusterCommand.class, LeadersCommand.class, PartitionsCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
         CommandLine.HelpCommand.class})
 public final class Brook implements Callable<Integer> {
   /** Exit code of a usage error (an unknown option, a missing argument, no command at all): picocli's. */

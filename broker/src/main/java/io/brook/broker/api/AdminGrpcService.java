@@ -182,6 +182,50 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
   }
 
   @Override
+  public void alterPartitionReassignments(io.brook.proto.v1.AlterPartitionReassignmentsRequest req,
+                                          StreamObserver<io.brook.proto.v1.AlterPartitionReassignmentsResponse> out) {
+    answer(out, () -> {
+      for (io.brook.proto.v1.ReassignablePartition p : req.getPartitionsList()) {
+        requireLegalTopicName(p.getTopic());
+      }
+      io.brook.proto.v1.AlterPartitionReassignmentsResponse r = metadata.alterPartitionReassignments(req);
+      java.util.Set<String> accepted = new java.util.HashSet<>();
+      r.getResultsList().stream().filter(x -> !x.hasError()).forEach(x -> accepted.add(x.getTopic() + "\u0000" + x.getPartition()));
+      // Answer once this broker's image shows each accepted change (target set, or cancelled).
+      awaitLocal(img -> req.getPartitionsList().stream()
+          .filter(p -> accepted.contains(p.getTopic() + "\u0000" + p.getPartition()))
+          .allMatch(p -> img.topicByName(p.getTopic()).map(t -> t.partition(p.getPartition())).map(reg -> p.getCancel()
+              ? !reg.isReassigning() : reg.targetReplicas().equals(p.getReplicasList())).orElse(true)));
+      return r;
+    });
+  }
+
+  @Override
+  public void listPartitionReassignments(io.brook.proto.v1.ListPartitionReassignmentsRequest req,
+                                         StreamObserver<io.brook.proto.v1.ListPartitionReassignmentsResponse> out) {
+    answer(out, () -> {
+      java.util.Map<String, java.util.Set<Integer>> wanted = new java.util.HashMap<>();
+      for (io.brook.proto.v1.TopicPartitions tp : req.getPartitionsList()) {
+        wanted.computeIfAbsent(tp.getTopic(), k -> new java.util.HashSet<>()).addAll(tp.getPartitionsList());
+      }
+      io.brook.proto.v1.ListPartitionReassignmentsResponse.Builder b = io.brook.proto.v1.ListPartitionReassignmentsResponse.newBuilder();
+      host.image().topicsById().values().stream().sorted(java.util.Comparator.comparing(TopicImage::name)).forEach(t -> {
+        java.util.Set<Integer> only = wanted.get(t.name());
+        if (!wanted.isEmpty() && only == null) {
+          return;
+        }
+        t.partitions().values().stream().filter(p -> p.isReassigning())
+            .filter(p -> only == null || only.isEmpty() || only.contains(p.partition()))
+            .forEach(p -> b.addReassignments(io.brook.proto.v1.OngoingReassignment.newBuilder().setTopic(t.name())
+                .setPartition(p.partition()).addAllReplicas(p.replicas()).addAllAddingReplicas(p.addingReplicas())
+                .addAllRemovingReplicas(p.removingReplicas()).addAllIsr(p.isr()).setLeader(p.leader())
+                .setThrottleBytesPerSecond(p.reassignmentThrottle())));
+      });
+      return b.build();
+    });
+  }
+
+  @Override
   public void alterTopicConfig(AlterTopicConfigRequest req, StreamObserver<AlterTopicConfigResponse> out) {
     answer(out, () -> {
       requireLegalTopicName(req.getName());

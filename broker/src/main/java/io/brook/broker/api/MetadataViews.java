@@ -18,7 +18,8 @@ final class MetadataViews {
     for (PartitionRegistration p : t.partitions().values()) {
       b.addPartitions(PartitionMetadata.newBuilder().setPartition(p.partition()).setLeader(p.leader())
           .setLeaderEpoch(p.leaderEpoch()).addAllReplicas(p.replicas()).addAllIsr(p.isr())
-          .addAllOfflineReplicas(p.offlineReplicas()));
+          .addAllOfflineReplicas(p.offlineReplicas()).addAllAddingReplicas(p.addingReplicas())
+          .addAllRemovingReplicas(p.removingReplicas()));
     }
     return b.build();
   }

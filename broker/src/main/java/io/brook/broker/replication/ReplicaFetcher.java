@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * the leader's batches as they are, takes the leader's high watermark (bounded by its own log end),
  * truncates to the end offset the leader names when the logs diverged (never blindly to the high
  * watermark), restarts from the leader's log start when it fell behind retention. Then the next
- * fetch. Stream failures reconnect with backoff.
+ * fetch. Stream failures reconnect with backoff. Partitions this broker is adding in a throttled
+ * reassignment fetch at most their throttle in bytes per second, on average: once a fetch has
+ * spent the budget they sit out fetches until it refills (as Kafka's follower leaves throttled
+ * partitions out of a fetch while its replication quota is exceeded).
  *
  * <p>Threading: the partition set is concurrent (the metadata thread adds and removes); only this
  * fetcher's thread writes the follower logs.
@@ -48,6 +51,14 @@ final class ReplicaFetcher implements Runnable {
   private final Object signal = new Object();
   private volatile boolean running = true;
   private Thread thread;
+  /**
+   * Reassignment throttle (Kafka's --throttle, follower side): bytes the throttled partitions may
+   * still fetch, refilled at the lowest throttle among them and capped at one second's worth;
+   * negative after a large fetch, and then they sit out fetches until it is paid back. Only this
+   * fetcher's thread uses it.
+   */
+  private double throttleTokens;
+  private long throttleRefilledNanos = System.nanoTime();
 
   ReplicaFetcher(int leaderId, int localBrokerId, LongSupplier brokerEpoch, Function<Integer, ManagedChannel> channelFor,
       int maxWaitMs, int maxBytes) {
@@ -119,6 +130,10 @@ final class ReplicaFetcher implements Runnable {
           });
         }
         ReplicaFetchRequest req = request();
+        if (req.getPartitionsCount() == 0) {
+          pause(THROTTLE_WAIT_MS); // only throttled partitions, and their budget is spent
+          continue;
+        }
         stream.onNext(req);
         Object a = answers.poll(maxWaitMs + 5_000L, TimeUnit.MILLISECONDS);
         if (a instanceof ReplicaFetchResponse r) {
@@ -154,7 +169,16 @@ final class ReplicaFetcher implements Runnable {
   private ReplicaFetchRequest request() {
     ReplicaFetchRequest.Builder b = ReplicaFetchRequest.newBuilder().setReplicaId(localBrokerId)
         .setBrokerEpoch(brokerEpoch.getAsLong()).setMaxWaitMs(maxWaitMs).setMaxBytesPerPartition(maxBytes);
+    long rate = throttleRate();
+    if (rate > 0) {
+      long now = System.nanoTime();
+      throttleTokens = Math.min(rate, throttleTokens + rate * ((now - throttleRefilledNanos) / 1e9));
+      throttleRefilledNanos = now;
+    }
     for (Partition p : partitions.values()) {
+      if (rate > 0 && throttleTokens < 0 && throttled(p)) {
+        continue; // sits out until the throttle's budget is paid back
+      }
       Log l = p.log();
       b.addPartitions(PartitionFetch.newBuilder().setTopic(p.topicPartition().topic())
           .setPartition(p.topicPartition().partition()).setFetchOffset(l.logEndOffset())
@@ -173,7 +197,32 @@ final class ReplicaFetcher implements Runnable {
       // Every write holds the partition's role lock: a truncation or append of this follower can
       // never interleave with it becoming leader (or following someone else).
       p.writeAsFollowerOf(leaderId, () -> apply(p, d));
+      if (throttled(p)) {
+        throttleTokens -= d.getRecordBatches().size();
+      }
     }
+  }
+
+  static final long THROTTLE_WAIT_MS = 50;
+
+  /** True if {@code p} is a replica this broker is adding in a throttled reassignment. */
+  private boolean throttled(Partition p) {
+    return p.registration().reassignmentThrottle() > 0 && p.registration().addingReplicas().contains(localBrokerId);
+  }
+
+  /** The lowest reassignment throttle among the partitions fetched here (bytes/s), 0 if none. */
+  private long throttleRate() {
+    long rate = 0;
+    for (Partition p : partitions.values()) {
+      if (throttled(p)) {
+        long r = p.registration().reassignmentThrottle();
+        rate = rate == 0 ? r : Math.min(rate, r);
+      }
+    }
+    if (rate == 0) {
+      throttleTokens = 0;
+    }
+    return rate;
   }
 
   private void apply(Partition p, PartitionData d) {

@@ -265,6 +265,39 @@ public final class Admin implements AutoCloseable {
         .addAllPartitions(partitions).build()));
   }
 
+  /**
+   * Kafka's AlterPartitionReassignments (KIP-455): starts moving each partition to the target
+   * replicas of {@code targets} (an empty list cancels the partition's reassignment in progress).
+   * Returns once the change is in the answering broker's metadata; the moves then proceed in the
+   * background (see {@link #listPartitionReassignments}).
+   *
+   * @param targets                 partition to target replicas (first = preferred leader), or to
+   *                                an empty list to cancel
+   * @param throttleBytesPerSecond  the most each new replica fetches per second while it catches
+   *                                up; 0 = unthrottled
+   * @return one result per partition: no error if accepted, else INVALID_REPLICA_ASSIGNMENT,
+   *     UNKNOWN_TOPIC_OR_PARTITION or NO_REASSIGNMENT_IN_PROGRESS (nothing changed for it)
+   * @throws BrookException INVALID_REQUEST for too many partitions or a negative throttle
+   */
+  public io.brook.proto.v1.AlterPartitionReassignmentsResponse alterPartitionReassignments(
+      Map<TopicPartition, List<Integer>> targets, long throttleBytesPerSecond) {
+    io.brook.proto.v1.AlterPartitionReassignmentsRequest.Builder b = io.brook.proto.v1.AlterPartitionReassignmentsRequest
+        .newBuilder().setThrottleBytesPerSecond(throttleBytesPerSecond);
+    targets.forEach((tp, replicas) -> b.addPartitions(io.brook.proto.v1.ReassignablePartition.newBuilder()
+        .setTopic(tp.topic()).setPartition(tp.partition()).addAllReplicas(replicas).setCancel(replicas.isEmpty())));
+    return call(s -> s.alterPartitionReassignments(b.build()));
+  }
+
+  /**
+   * Kafka's ListPartitionReassignments: the reassignments in progress among {@code partitions}
+   * (empty: all), sorted by topic and partition.
+   */
+  public List<io.brook.proto.v1.OngoingReassignment> listPartitionReassignments(
+      List<io.brook.proto.v1.TopicPartitions> partitions) {
+    return call(s -> s.listPartitionReassignments(io.brook.proto.v1.ListPartitionReassignmentsRequest.newBuilder()
+        .addAllPartitions(partitions).build())).getReassignmentsList();
+  }
+
   /** One broker's answer to {@link #describeLogDirs}: its log directory, or why it did not answer. */
   public record BrokerLogDirs(int brokerId, String address, DescribeLogDirsResponse dirs, BrookException error) {}
 

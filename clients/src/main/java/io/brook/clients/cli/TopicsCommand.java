@@ -86,10 +86,13 @@ public final class TopicsCommand implements Runnable {
       if (!keep.test(p)) {
         continue;
       }
-      // Offline: replicas whose broker cannot use its copy (full disk, I/O error); shown only when any are.
-      out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%s%n", t.getName(), p.getPartition(),
+      // Offline: replicas whose broker cannot use its copy (full disk, I/O error); Adding/Removing
+      // Replicas: a reassignment in progress (as kafka-topics prints them). Each shown only when any are.
+      out.printf("\tTopic: %s\tPartition: %d\tLeader: %s\tReplicas: %s\tIsr: %s%s%s%s%n", t.getName(), p.getPartition(),
           p.getLeader() < 0 ? "none" : Integer.toString(p.getLeader()), join(p.getReplicasList()), join(p.getIsrList()),
-          p.getOfflineReplicasCount() == 0 ? "" : "\tOffline: " + join(p.getOfflineReplicasList()));
+          p.getOfflineReplicasCount() == 0 ? "" : "\tOffline: " + join(p.getOfflineReplicasList()),
+          p.getAddingReplicasCount() == 0 ? "" : "\tAdding Replicas: " + join(p.getAddingReplicasList()),
+          p.getRemovingReplicasCount() == 0 ? "" : "\tRemoving Replicas: " + join(p.getRemovingReplicasList()));
     }
   }
 

@@ -130,6 +130,12 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     }
 
     @Override
+    public void alterPartitionReassignments(io.brook.proto.v1.AlterPartitionReassignmentsRequest request,
+                                            StreamObserver<io.brook.proto.v1.AlterPartitionReassignmentsResponse> out) {
+        reply(controller.alterPartitionReassignments(request), out);
+    }
+
+    @Override
     public void allocateProducerIds(AllocateProducerIdsRequest request,
                                     StreamObserver<AllocateProducerIdsResponse> out) {
         reply(controller.allocateProducerIds(request), out);

@@ -221,6 +221,12 @@ public final class MetadataClient implements AutoCloseable {
         return caller.call("ElectLeaders", stub -> stub.electLeaders(request));
     }
 
+    /** Kafka's AlterPartitionReassignments on the active controller; one result per partition named. */
+    public io.brook.proto.v1.AlterPartitionReassignmentsResponse alterPartitionReassignments(
+            io.brook.proto.v1.AlterPartitionReassignmentsRequest request) {
+        return caller.call("AlterPartitionReassignments", stub -> stub.alterPartitionReassignments(request));
+    }
+
     /** The quorum as the first voter that answers sees it. */
     public DescribeQuorumResponse describeQuorum() {
         return caller.call("DescribeQuorum", stub -> stub.describeQuorum(DescribeQuorumRequest.getDefaultInstance()));

@@ -24,7 +24,9 @@ import java.util.Set;
  * the new ISR is a non-empty set of distinct replicas containing the leader, and every replica it
  * adds is an unfenced broker (INVALID_REQUEST). A valid change is one PartitionChange record with
  * the partition epoch bumped (the leader and leader epoch stay); an ISR equal to the current one
- * changes nothing. Threading: controller thread only.
+ * changes nothing. An ISR that now holds every target replica of a reassignment in progress
+ * completes it in the same change ({@link ReassignPartitionsHandler#completion}). Threading:
+ * controller thread only.
  */
 final class AlterPartitionHandler {
     ControllerResult<AlterPartitionResponse> handle(MetadataImage image, AlterPartitionRequest req) {
@@ -56,6 +58,16 @@ final class AlterPartitionHandler {
             return ControllerResult.of(List.of(), response(topic, p));
         }
         PartitionRegistration after = p.withChange(p.leader(), newIsr, p.leaderEpoch(), p.partitionEpoch() + 1);
+        // The ISR now holding every target replica completes a reassignment in progress, in this change.
+        java.util.Optional<io.brook.proto.metadata.v1.MetadataRecord> done =
+                ReassignPartitionsHandler.completion(image, p, after, newIsr);
+        if (done.isPresent()) {
+            io.brook.proto.metadata.v1.PartitionChangeRecord c = done.get().getPartitionChange();
+            PartitionRegistration completed = p.withReplicas(c.getReplicasList(), List.of(), List.of(), 0)
+                    .withChange(c.getLeader(), c.getIsrList(), c.getLeaderEpoch(), c.getPartitionEpoch(),
+                            c.getOfflineReplicasList());
+            return ControllerResult.of(List.of(done.get()), response(topic, completed));
+        }
         return ControllerResult.of(List.of(PartitionChanges.change(p, p.leader(), newIsr)), response(topic, after));
     }
 

@@ -190,11 +190,30 @@ final class PartitionChanges {
 
     static MetadataRecord change(PartitionRegistration p, int newLeader, List<Integer> newIsr,
                                  List<Integer> newOfflineReplicas) {
+        return MetadataRecord.newBuilder().setPartitionChange(changeBuilder(p, newLeader, newIsr)
+                .addAllOfflineReplicas(newOfflineReplicas)
+                // Every change restates the reassignment in progress, so that it survives ISR changes.
+                .addAllAddingReplicas(p.addingReplicas()).addAllRemovingReplicas(p.removingReplicas())
+                .setReassignmentThrottle(p.reassignmentThrottle())).build();
+    }
+
+    /**
+     * A change that also sets a new replica list and reassignment state (a reassignment started,
+     * replaced, cancelled or completed); offline replicas not in {@code newReplicas} are dropped.
+     */
+    static MetadataRecord reassign(PartitionRegistration p, List<Integer> newReplicas, List<Integer> adding,
+                                   List<Integer> removing, long throttle, int newLeader, List<Integer> newIsr) {
+        return MetadataRecord.newBuilder().setPartitionChange(changeBuilder(p, newLeader, newIsr)
+                .addAllOfflineReplicas(p.offlineReplicas().stream().filter(newReplicas::contains).toList())
+                .addAllReplicas(newReplicas).addAllAddingReplicas(adding).addAllRemovingReplicas(removing)
+                .setReassignmentThrottle(throttle)).build();
+    }
+
+    private static PartitionChangeRecord.Builder changeBuilder(PartitionRegistration p, int newLeader, List<Integer> newIsr) {
         int leaderEpoch = newLeader != p.leader() ? p.leaderEpoch() + 1 : p.leaderEpoch();
-        return MetadataRecord.newBuilder().setPartitionChange(PartitionChangeRecord.newBuilder()
+        return PartitionChangeRecord.newBuilder()
                 .setTopicId(p.topicId()).setPartition(p.partition())
                 .setLeader(newLeader).addAllIsr(newIsr)
-                .setLeaderEpoch(leaderEpoch).setPartitionEpoch(p.partitionEpoch() + 1)
-                .addAllOfflineReplicas(newOfflineReplicas)).build();
+                .setLeaderEpoch(leaderEpoch).setPartitionEpoch(p.partitionEpoch() + 1);
     }
 }

@@ -110,6 +110,7 @@ public final class QuorumController implements AutoCloseable {
     private final AutoLeaderRebalance rebalance;
     private final PreferredLeaderElection preferredLeaders;
     private final ElectLeadersHandler electLeaders;
+    private final ReassignPartitionsHandler reassignPartitions;
     private final ControllerLimits limits;
 
     private long activeTerm = -1;
@@ -164,6 +165,7 @@ public final class QuorumController implements AutoCloseable {
         this.rebalance = rebalance;
         this.preferredLeaders = new PreferredLeaderElection(rebalance.maxElectionsPerWrite());
         this.electLeaders = new ElectLeadersHandler(rebalance.maxElectionsPerWrite());
+        this.reassignPartitions = new ReassignPartitionsHandler(limits);
         this.log = log;
         this.time = time;
         this.requestTimeoutMs = requestTimeoutMs;
@@ -238,6 +240,12 @@ public final class QuorumController implements AutoCloseable {
     /** Kafka's ElectLeaders, preferred or unclean, for the partitions named (see {@link ElectLeadersHandler}). */
     public CompletableFuture<io.brook.proto.v1.ElectLeadersResponse> electLeaders(io.brook.proto.v1.ElectLeadersRequest req) {
         return submit("ElectLeaders", image -> electLeaders.handle(image, req, brokers.shuttingDown(image)));
+    }
+
+    /** Kafka's AlterPartitionReassignments: start, replace or cancel replica moves (see {@link ReassignPartitionsHandler}). */
+    public CompletableFuture<io.brook.proto.v1.AlterPartitionReassignmentsResponse> alterPartitionReassignments(
+            io.brook.proto.v1.AlterPartitionReassignmentsRequest req) {
+        return submit("AlterPartitionReassignments", image -> reassignPartitions.handle(image, req));
     }
 
     /** The error a non-active node answers with: NOT_CONTROLLER and where the leader is, if known. */

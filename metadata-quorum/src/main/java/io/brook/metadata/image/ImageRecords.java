@@ -66,7 +66,9 @@ public final class ImageRecords {
                         .setTopicId(p.topicId()).setPartition(p.partition())
                         .addAllReplicas(p.replicas()).addAllIsr(p.isr()).setLeader(p.leader())
                         .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())
-                        .addAllOfflineReplicas(p.offlineReplicas())).build());
+                        .addAllOfflineReplicas(p.offlineReplicas())
+                        .addAllAddingReplicas(p.addingReplicas()).addAllRemovingReplicas(p.removingReplicas())
+                        .setReassignmentThrottle(p.reassignmentThrottle())).build());
             }
         }
         if (image.nextProducerId() > 0) {

@@ -186,7 +186,8 @@ public final class MetadataDelta {
         }
         partitions.put(r.getPartition(), new PartitionRegistration(r.getTopicId(), r.getPartition(),
                 r.getReplicasList(), r.getIsrList(), r.getLeader(), r.getLeaderEpoch(), r.getPartitionEpoch(),
-                r.getOfflineReplicasList()));
+                r.getOfflineReplicasList(), r.getAddingReplicasList(), r.getRemovingReplicasList(),
+                r.getReassignmentThrottle()));
     }
 
     private void partitionChange(PartitionChangeRecord r) {
@@ -196,8 +197,11 @@ public final class MetadataDelta {
             skip("PartitionChange", r.getTopicId() + "-" + r.getPartition() + " epoch " + r.getPartitionEpoch());
             return;
         }
-        partitions.put(r.getPartition(),
-                current.withChange(r.getLeader(), r.getIsrList(), r.getLeaderEpoch(), r.getPartitionEpoch(),
+        // Reassignment state is absolute in every change; a new replica list only when one is given.
+        List<Integer> replicas = r.getReplicasCount() > 0 ? r.getReplicasList() : current.replicas();
+        partitions.put(r.getPartition(), current
+                .withReplicas(replicas, r.getAddingReplicasList(), r.getRemovingReplicasList(), r.getReassignmentThrottle())
+                .withChange(r.getLeader(), r.getIsrList(), r.getLeaderEpoch(), r.getPartitionEpoch(),
                         r.getOfflineReplicasList()));
     }
 
