@@ -153,6 +153,12 @@ final class ReplicationWorkload {
   }
 
   static void verify(List<String> bootstrap, List<Path> dataDirs, Load load) throws Exception {
+    verify(bootstrap, p -> dataDirs, load);
+  }
+
+  /** As {@link #verify(List, List, Load)}, with each partition's replicas in {@code replicaDirs} of its number. */
+  static void verify(List<String> bootstrap, java.util.function.IntFunction<List<Path>> replicaDirs, Load load)
+      throws Exception {
     System.out.printf("LOAD: %d records acknowledged, %d sends failed%n", load.acked(), load.failures.get());
     // Consume everything from every partition.
     Map<Integer, List<ConsumerRecord>> byPartition = new HashMap<>();
@@ -204,7 +210,7 @@ final class ReplicationWorkload {
     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
       for (int p = 0; p < PARTITIONS; p++) {
         List<String> sums = new ArrayList<>();
-        for (Path d : dataDirs) {
+        for (Path d : replicaDirs.apply(p)) {
           sums.add(logChecksum(d.resolve("logs").resolve("seq-" + p)));
         }
         assertThat(sums).as("replica checksums of partition %d", p).containsOnly(sums.get(0));

@@ -168,6 +168,8 @@ public final class Partition {
             && (old.leader() != localBrokerId || r.leaderEpoch() != old.leaderEpoch());
         if (newLeadership) {
           resetFollowers(r);
+        } else if (r.leader() == localBrokerId && !r.replicas().equals(old.replicas())) {
+          syncFollowers(r); // a reassignment added or removed replicas under this leadership
         }
         if (r.partitionEpoch() != old.partitionEpoch()) {
           pendingIsr = null; // whatever we asked for was decided
@@ -182,6 +184,23 @@ public final class Partition {
       // Waiting produces re-check and fail (their leadership is over); waiting reads re-check too.
       highWatermarkWaiters.releaseAll();
       logEndWaiters.releaseAll();
+    }
+  }
+
+  /**
+   * The replicas changed while this broker leads (a reassignment started, was cancelled or
+   * completed): a new replica gets a fresh lag clock and no known log end, so it joins the ISR
+   * only once it has fetched up to the high watermark; a removed one is forgotten.
+   */
+  private void syncFollowers(PartitionRegistration r) {
+    followers.keySet().retainAll(r.replicas());
+    long now = clockMs.getAsLong();
+    for (int id : r.replicas()) {
+      if (id != localBrokerId && !followers.containsKey(id)) {
+        FollowerState s = new FollowerState();
+        s.lastCaughtUpMs = now;
+        followers.put(id, s);
+      }
     }
   }
 

@@ -11,7 +11,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,13 +106,14 @@ public final class ReassignmentPlan {
   }
 
   /**
-   * Proposes an assignment of {@code current}'s partitions over {@code brokers} with the fewest
-   * replica moves: each partition keeps its replication factor; every broker gets ⌊replicas /
-   * brokers⌋ replicas, and the (replicas mod brokers) brokers holding the most now one more; a
-   * replica stays where it is while its broker is in the list and under its share; missing replicas
-   * go to the brokers furthest below their share (lowest id first on ties).
-   * The first replica (preferred leader) of each partition is then the member that leads the
-   * fewest partitions so far, so leadership spreads over the new brokers too.
+   * Proposes an assignment of {@code current}'s partitions over {@code brokers} with few replica
+   * moves: each partition keeps its replication factor; replicas on brokers left out of the list
+   * move to the least-loaded listed brokers; then, while the most-loaded broker holds two or more
+   * replicas more than the least-loaded one, one replica moves from the first to the second (from
+   * the first partition, in topic and partition order, that has the one and not the other). Each
+   * move is one the balance needs, so a balanced cluster gets an unchanged plan. The first replica
+   * (preferred leader) of each partition is then the member that leads the fewest partitions so
+   * far, so leadership spreads over new brokers too.
    *
    * @param current partition to current replicas
    * @param brokers the brokers to spread over (distinct)
@@ -123,53 +123,62 @@ public final class ReassignmentPlan {
     Map<TopicPartition, List<Integer>> sorted = new TreeMap<>(
         Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
     sorted.putAll(current);
-    long total = 0;
+    Map<Integer, Integer> load = new HashMap<>();
+    brokers.forEach(b -> load.put(b, 0));
+    Map<TopicPartition, List<Integer>> chosen = new LinkedHashMap<>();
     for (Map.Entry<TopicPartition, List<Integer>> e : sorted.entrySet()) {
       if (e.getValue().size() > brokers.size()) {
         throw new IllegalArgumentException(e.getKey() + " has " + e.getValue().size() + " replicas but only "
             + brokers.size() + " brokers are listed");
       }
-      total += e.getValue().size();
-    }
-    // Balanced: every broker gets floor(total / n) replicas, and the (total mod n) brokers that hold
-    // the most now get one more (so fewer replicas move).
-    Map<Integer, Integer> held = new HashMap<>();
-    sorted.values().forEach(rs -> rs.forEach(r -> held.merge(r, 1, Integer::sum)));
-    long floor = brokers.isEmpty() ? 0 : total / brokers.size();
-    long extra = brokers.isEmpty() ? 0 : total % brokers.size();
-    Map<Integer, Long> cap = new HashMap<>();
-    List<Integer> byHeld = new ArrayList<>(brokers);
-    byHeld.sort(Comparator.comparingInt((Integer b) -> -held.getOrDefault(b, 0)).thenComparingInt(b -> b));
-    for (int i = 0; i < byHeld.size(); i++) {
-      cap.put(byHeld.get(i), floor + (i < extra ? 1 : 0));
-    }
-    Map<Integer, Integer> load = new HashMap<>();
-    brokers.forEach(b -> load.put(b, 0));
-    Map<TopicPartition, LinkedHashSet<Integer>> chosen = new LinkedHashMap<>();
-    for (Map.Entry<TopicPartition, List<Integer>> e : sorted.entrySet()) {
-      LinkedHashSet<Integer> keep = new LinkedHashSet<>();
+      List<Integer> keep = new ArrayList<>();
       for (int r : e.getValue()) {
-        if (load.containsKey(r) && load.get(r) < cap.get(r)) {
+        if (load.containsKey(r)) {
           keep.add(r);
           load.merge(r, 1, Integer::sum);
         }
       }
       chosen.put(e.getKey(), keep);
     }
+    // Replicas of brokers left out: to the least-loaded listed brokers the partition lacks.
     for (Map.Entry<TopicPartition, List<Integer>> e : sorted.entrySet()) {
-      Set<Integer> set = chosen.get(e.getKey());
+      List<Integer> set = chosen.get(e.getKey());
       while (set.size() < e.getValue().size()) {
-        // The broker furthest below its share (then the least loaded, then the lowest id).
         int best = brokers.stream().filter(b -> !set.contains(b))
-            .min(Comparator.comparingLong((Integer b) -> load.get(b) - cap.get(b))
-                .thenComparingInt(b -> load.get(b)).thenComparingInt(b -> b)).orElseThrow();
+            .min(Comparator.comparingInt((Integer b) -> load.get(b)).thenComparingInt(b -> b)).orElseThrow();
         set.add(best);
         load.merge(best, 1, Integer::sum);
       }
     }
+    // Balance: one move at a time from the most- to the least-loaded broker that can take it.
+    List<Integer> byLoad = new ArrayList<>(brokers);
+    boolean moved = true;
+    while (moved) {
+      moved = false;
+      byLoad.sort(Comparator.comparingInt((Integer b) -> load.get(b)).thenComparingInt(b -> b));
+      search:
+      for (int hi = byLoad.size() - 1; hi > 0; hi--) {
+        for (int lo = 0; lo < hi; lo++) {
+          int from = byLoad.get(hi);
+          int to = byLoad.get(lo);
+          if (load.get(from) - load.get(to) < 2) {
+            break;
+          }
+          for (List<Integer> set : chosen.values()) {
+            if (set.contains(from) && !set.contains(to)) {
+              set.set(set.indexOf(from), to);
+              load.merge(from, -1, Integer::sum);
+              load.merge(to, 1, Integer::sum);
+              moved = true;
+              break search;
+            }
+          }
+        }
+      }
+    }
     Map<Integer, Integer> leads = new HashMap<>();
     Map<TopicPartition, List<Integer>> out = new LinkedHashMap<>();
-    for (Map.Entry<TopicPartition, LinkedHashSet<Integer>> e : chosen.entrySet()) {
+    for (Map.Entry<TopicPartition, List<Integer>> e : chosen.entrySet()) {
       List<Integer> replicas = new ArrayList<>(e.getValue());
       int leader = replicas.stream().min(Comparator.comparingInt((Integer b) -> leads.getOrDefault(b, 0))
           .thenComparingInt(replicas::indexOf)).orElseThrow();
