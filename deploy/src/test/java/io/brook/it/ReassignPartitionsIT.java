@@ -139,7 +139,7 @@ class ReassignPartitionsIT {
         CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get();
       }
       long bytes = cluster.node(from).dataDir().resolve("logs").resolve("bulk-0").toFile().listFiles((d, n) -> n.endsWith(".log"))[0].length();
-      long throttle = 400_000;
+      long throttle = 200_000;
       long t0 = System.nanoTime();
       Cli.Result move = Cli.run(root, env, null, "partitions", "reassign", "--execute", "--topic", "bulk", "--partition", "0",
           "--replicas", Integer.toString(to), "--throttle", Long.toString(throttle));

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * fetch. Stream failures reconnect with backoff. Partitions this broker is adding in a throttled
  * reassignment fetch at most their throttle in bytes per second, on average: once a fetch has
  * spent the budget they sit out fetches until it refills (as Kafka's follower leaves throttled
- * partitions out of a fetch while its replication quota is exceeded).
+ * partitions out of a fetch while its replication quota is exceeded), and ask for at most a tenth of
+ * a second's budget per fetch.
  *
  * <p>Threading: the partition set is concurrent (the metadata thread adds and removes); only this
  * fetcher's thread writes the follower logs.
@@ -183,7 +184,9 @@ final class ReplicaFetcher implements Runnable {
       b.addPartitions(PartitionFetch.newBuilder().setTopic(p.topicPartition().topic())
           .setPartition(p.topicPartition().partition()).setFetchOffset(l.logEndOffset())
           .setLastFetchedEpoch(l.leaderEpochCache().latestEpoch())
-          .setCurrentLeaderEpoch(p.registration().leaderEpoch()).setTopicId(p.topicId()));
+          .setCurrentLeaderEpoch(p.registration().leaderEpoch()).setTopicId(p.topicId())
+          // Throttled: slices of a tenth of a second's budget, so the rate holds from the start.
+          .setMaxBytes(rate > 0 && throttled(p) ? (int) Math.max(1024, Math.min(maxBytes, rate / 10)) : 0));
     }
     return b.build();
   }

@@ -121,7 +121,8 @@ public final class ReplicationGrpcService extends ReplicationServiceGrpc.Replica
   private ReplicaFetchResponse answer(ReplicaFetchRequest req) {
     ReplicaFetchResponse.Builder b = ReplicaFetchResponse.newBuilder();
     for (PartitionFetch pf : req.getPartitionsList()) {
-      b.addPartitions(answer(req.getReplicaId(), pf, req.getMaxBytesPerPartition()));
+      b.addPartitions(answer(req.getReplicaId(), pf, pf.getMaxBytes() > 0 && (req.getMaxBytesPerPartition() <= 0
+            || pf.getMaxBytes() < req.getMaxBytesPerPartition()) ? pf.getMaxBytes() : req.getMaxBytesPerPartition()));
     }
     return b.build();
   }

@@ -34,7 +34,9 @@ import java.util.regex.Pattern;
  */
 public final class Reachability {
   /** The longest the probe waits for a broker, whatever the request timeout (ms). */
-  public static final long MAX_PROBE_MS = 5_000;
+  public static final long MAX_PROBE_MS = 10_000;
+  /** The least the probe waits for one broker (ms): a cold CLI JVM on a busy host needs a few seconds for its first call. */
+  static final long MIN_PER_SERVER_MS = 3_000;
 
   private static final Pattern HEX_DUMP = Pattern.compile("Hex dump for first \\d+ bytes: ([0-9a-fA-F]+)");
 
@@ -49,7 +51,7 @@ public final class Reachability {
 
   /**
    * Asks each bootstrap server in turn for metadata, each for at most {@code min(requestTimeoutMs,
-   * 5000) / servers} ms (at least 1 s), and returns as soon as one answers as a Brook broker does
+   * 10000) / servers} ms (at least {@code min(requestTimeoutMs, 3000)}), and returns as soon as one answers as a Brook broker does
    * (an answer carrying a Brook error counts: the broker is there).
    *
    * @param bootstrap {@code host:port} addresses
@@ -58,7 +60,7 @@ public final class Reachability {
    */
   public static void require(List<String> bootstrap, long requestTimeoutMs) {
     long budget = Math.max(1, Math.min(requestTimeoutMs, MAX_PROBE_MS));
-    long perServer = Math.max(Math.min(budget, 1_000), budget / Math.max(1, bootstrap.size()));
+    long perServer = Math.max(Math.min(budget, MIN_PER_SERVER_MS), budget / Math.max(1, bootstrap.size()));
     List<String> why = new ArrayList<>();
     for (String address : bootstrap) {
       String problem = probe(address, perServer);
