@@ -130,6 +130,7 @@ public final class PartitionsCommand implements Runnable {
       out = spec.commandLine().getOut();
       err = spec.commandLine().getErr();
       validate();
+      Map<TopicPartition, List<Integer>> plan = action.generate || action.list ? null : plan(); // bad input: before any call
       client.requireReachable();
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
         int rc;
@@ -138,7 +139,6 @@ public final class PartitionsCommand implements Runnable {
         } else if (action.list) {
           rc = list(admin);
         } else {
-          Map<TopicPartition, List<Integer>> plan = plan();
           if (action.execute) {
             rc = execute(admin, plan);
           } else if (action.cancel) {
@@ -205,7 +205,11 @@ public final class PartitionsCommand implements Runnable {
         Map<TopicPartition, List<Integer>> one = new LinkedHashMap<>();
         one.put(new TopicPartition(topic, partition), replicas == null ? List.of() : List.copyOf(replicas));
         if (replicas != null) {
-          ReassignmentPlan.parse(ReassignmentPlan.format(one)); // the same checks as a file's
+          try {
+            ReassignmentPlan.parse(ReassignmentPlan.format(one)); // the same checks as a file's
+          } catch (IllegalArgumentException e) {
+            throw usage("--replicas: " + e.getMessage());
+          }
         }
         return one;
       }
