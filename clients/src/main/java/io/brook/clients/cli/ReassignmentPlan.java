@@ -42,7 +42,9 @@ public final class ReassignmentPlan {
       }
       root = e.getAsJsonObject();
     } catch (JsonParseException e) {
-      throw new IllegalArgumentException("the plan is not valid JSON: " + e.getMessage());
+      // Gson wraps the parser's own message (e.g. "End of input at line 1 column 42 path $.x") in the cause's toString.
+      String why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause().getMessage() : e.getMessage();
+      throw new IllegalArgumentException("the plan is not valid JSON: " + why);
     }
     if (root.has("version") && !(root.get("version").isJsonPrimitive() && root.get("version").getAsInt() == 1)) {
       throw new IllegalArgumentException("unsupported plan version " + root.get("version") + "; only version 1 is known");

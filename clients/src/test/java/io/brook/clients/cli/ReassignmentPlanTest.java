@@ -29,6 +29,8 @@ class ReassignmentPlanTest {
   @Test
   void refusesMalformedPlansNamingWhatIsWrong() {
     assertThatThrownBy(() -> ReassignmentPlan.parse("{nope")).hasMessageContaining("not valid JSON");
+    assertThatThrownBy(() -> ReassignmentPlan.parse("{\"version\":1,\"partitions\":[{\"topic\":\"seq\""))
+        .hasMessageContaining("not valid JSON: End of input").hasMessageNotContaining("Exception");
     assertThatThrownBy(() -> ReassignmentPlan.parse("[]")).hasMessageContaining("JSON object");
     assertThatThrownBy(() -> ReassignmentPlan.parse("{\"version\":2,\"partitions\":[]}")).hasMessageContaining("version");
     assertThatThrownBy(() -> ReassignmentPlan.parse("{\"version\":1}")).hasMessageContaining("\"partitions\"");
