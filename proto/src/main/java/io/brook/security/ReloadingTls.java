@@ -172,6 +172,60 @@ public final class ReloadingTls implements AutoCloseable {
     return clientChecker;
   }
 
+  /**
+   * One trust manager for a connection that may go either way (the Ratis quorum takes a single
+   * one for its server and its client side): server certificates are checked as by
+   * {@link #serverTrustManager()}, client certificates as by {@link #clientTrustManager()}.
+   * Null without CAs.
+   */
+  public X509ExtendedTrustManager peerTrustManager() {
+    if (serverChecker == null) {
+      return null;
+    }
+    X509ExtendedTrustManager servers = serverChecker;
+    X509ExtendedTrustManager clients = clientChecker;
+    return new X509ExtendedTrustManager() {
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+          throws java.security.cert.CertificateException {
+        clients.checkClientTrusted(chain, authType, socket);
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+          throws java.security.cert.CertificateException {
+        servers.checkServerTrusted(chain, authType, socket);
+      }
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+          throws java.security.cert.CertificateException {
+        clients.checkClientTrusted(chain, authType, engine);
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+          throws java.security.cert.CertificateException {
+        servers.checkServerTrusted(chain, authType, engine);
+      }
+
+      @Override
+      public void checkClientTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        clients.checkClientTrusted(chain, authType);
+      }
+
+      @Override
+      public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+        servers.checkServerTrusted(chain, authType);
+      }
+
+      @Override
+      public X509Certificate[] getAcceptedIssuers() {
+        return clients.getAcceptedIssuers();
+      }
+    };
+  }
+
   /** Credentials of a TLS server: this certificate, and client certificates asked for per {@code ssl.client.auth}. */
   public ServerCredentials serverCredentials() {
     TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(keyManager);
