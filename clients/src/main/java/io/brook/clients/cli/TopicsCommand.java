@@ -151,7 +151,7 @@ public final class TopicsCommand implements Runnable {
       }
       Map<String, String> parsed = parseConfigs(configs);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         TopicMetadata t;
         try {
@@ -182,7 +182,7 @@ public final class TopicsCommand implements Runnable {
     @Override
     public void run() {
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         List<String> names = admin.listTopics(internal);
         PrintWriter out = spec.commandLine().getOut();
         if (output == OutputFormat.json) {
@@ -218,7 +218,7 @@ public final class TopicsCommand implements Runnable {
       Predicate<PartitionMetadata> keep = p -> (!underReplicated || TopicsCommand.underReplicated(p)) && (!unavailable || TopicsCommand.unavailable(p));
       boolean filtered = underReplicated || unavailable;
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         List<DescribeTopicResponse> described = new ArrayList<>();
         if (topic != null) {
@@ -275,7 +275,7 @@ public final class TopicsCommand implements Runnable {
     public void run() {
       String topic = topicName(spec, name, topicOption, true);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         try {
           admin.deleteTopic(topic);
         } catch (BrookException e) {
@@ -312,7 +312,7 @@ public final class TopicsCommand implements Runnable {
       }
       Map<String, String> parsed = parseConfigs(configs);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         try {
           if (partitions != null) {
