@@ -197,12 +197,11 @@ public final class DevCertificates {
   private static void replace(Path file, String content, boolean secret) throws IOException {
     Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
     try {
-      if (secret) {
-        try {
-          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException notPosix) {
-          // Windows: the temp file is already private to the user
-        }
+      try {
+        // Keys for the owner only; certificates for everyone (a temp file starts as rw-------).
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(secret ? "rw-------" : "rw-r--r--"));
+      } catch (UnsupportedOperationException notPosix) {
+        // Windows: the temp file's ACL is the user's
       }
       Files.writeString(tmp, content, StandardCharsets.US_ASCII);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -17,6 +17,10 @@ import javax.net.ssl.X509TrustManager;
  * speak the same protocol (TLS against plaintext, either way round).
  */
 public final class TlsFailures {
+  /** BoringSSL's and the JDK's names of a TLS alert received ({@code TLSV1_ALERT_UNKNOWN_CA}, {@code Received fatal alert: bad_certificate}). */
+  private static final java.util.regex.Pattern ALERT =
+      java.util.regex.Pattern.compile("(?:tlsv1[3]?_alert_|sslv3_alert_|received fatal alert: )([a-z_]+)");
+
   private TlsFailures() {}
 
   /**
@@ -48,9 +52,12 @@ public final class TlsFailures {
     if (chain.contains("certificate_required") || chain.contains("certificate required")) {
       return prefix + "the broker requires a client certificate (set ssl.certificate and ssl.private.key)";
     }
-    if (chain.contains("bad_certificate") || chain.contains("unknown_ca") || chain.contains("bad certificate")
-        || chain.contains("unknown ca") || chain.contains("certificate_unknown") || chain.contains("decrypt_error")) {
-      return prefix + "the broker rejected this client's certificate (not signed by a CA it trusts, or expired)";
+    java.util.regex.Matcher alert = ALERT.matcher(chain);
+    if (alert.find() || chain.contains("bad_certificate") || chain.contains("unknown_ca")
+        || chain.contains("received fatal alert")) {
+      String name = alert.find(0) ? alert.group(1) : firstLine(chain, "alert");
+      return prefix + "the broker refused the handshake (TLS alert " + name + "): a broker that rejects this client's"
+          + " certificate answers so; ssl.certificate must be signed by a CA in the broker's ssl.ca.certificates";
     }
     if (chain.contains("certificateexpired") || chain.contains("certificate expired") || chain.contains("notafter")) {
       return prefix + "certificate expired";

@@ -51,6 +51,7 @@ public final class ClusterCommand implements Runnable {
 
     @Override
     public void run() {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeClusterResponse c = admin.describeCluster();
         PrintWriter out = spec.commandLine().getOut();
@@ -94,6 +95,7 @@ public final class ClusterCommand implements Runnable {
 
     @Override
     public Integer call() {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeClusterResponse c = admin.describeCluster();
         MetadataResponse m = admin.clusterMetadata();

@@ -114,6 +114,7 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         List<GroupListing> groups = admin.listGroups();
         PrintWriter out = spec.commandLine().getOut();
@@ -141,6 +142,7 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeGroupResponse d = admin.describeGroup(group);
         PrintWriter out = spec.commandLine().getOut();
@@ -252,6 +254,7 @@ public final class GroupsCommand implements Runnable {
     @Override
     public void run() {
       Instant at = reset.toDatetime == null ? null : parseDateTime(reset.toDatetime);
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeGroupResponse d = null;
         try {
@@ -352,6 +355,7 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         admin.deleteGroup(group);
         spec.commandLine().getOut().println("Deleted group " + group + ".");
