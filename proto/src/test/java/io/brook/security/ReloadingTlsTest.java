@@ -49,6 +49,32 @@ class ReloadingTlsTest {
     }
   }
 
+  @Test
+  void aCertificateWithoutItsKeyIsNotSwappedIn() throws Exception {
+    DevCertificates.create(dir, List.of(1), List.of(), List.of(), DevCertificates.DEFAULT_VALIDITY);
+    TlsSettings settings = new TlsSettings(dir.resolve("node-1.pem"), dir.resolve("node-1.key"), dir.resolve("ca.pem"),
+        TlsSettings.ClientAuth.REQUESTED, true, 100);
+    try (ReloadingTls tls = ReloadingTls.forServer(settings)) {
+      Server server = Grpc.newServerBuilderForPort(0, tls.serverCredentials()).build().start();
+      try {
+        BigInteger before = serialOf(server.getPort(), tls);
+        // Half a rotation: the new certificate is in place, its key not yet.
+        DevCertificates.Issued ca = DevCertificates.readIssued(dir.resolve("ca.pem"), dir.resolve("ca.key"));
+        DevCertificates.Issued next = DevCertificates.issue(ca, "brook-1", DevCertificates.nodeHosts(1, List.of()), true,
+            DevCertificates.DEFAULT_VALIDITY);
+        DevCertificates.writeCertificate(dir.resolve("node-1.pem"), next.certificate());
+        // Several reload intervals: every look finds a key that does not match and keeps the old pair.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+            .until(() -> serialOf(server.getPort(), tls).equals(before));
+        DevCertificates.writePrivateKey(dir.resolve("node-1.key"), next.keys().getPrivate());
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+            .until(() -> serialOf(server.getPort(), tls).equals(next.certificate().getSerialNumber()));
+      } finally {
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   /** The serial number of the certificate a TLS handshake with 127.0.0.1:port is answered with (checked against the CA). */
   private static BigInteger serialOf(int port, ReloadingTls tls) throws Exception {
     SSLContext ctx = SSLContext.getInstance("TLS");
