@@ -31,7 +31,7 @@ final class CertsCommand implements Callable<Integer> {
 
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = "Create (or reuse) a CA in DIR (ca.pem, ca.key) and write node-N.pem/.key and client-NAME.pem/.key"
-          + " signed by it. Node certificates name localhost, brook-N, 127.0.0.1, ::1 and --hosts. Existing node and"
+          + " signed by it. Node certificates name localhost, brook-N, brookN, 127.0.0.1, ::1 and --hosts. Existing node and"
           + " client files are replaced (a running node reloads them): this is also how to rotate them.")
   static final class Create implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -52,8 +52,8 @@ import org.bouncycastle.util.io.pem.PemObject;
  *       certificates renewed under the same CA;
  *   <li>{@code node-N.pem}, {@code node-N.key}: node N's certificate (CN brook-N), for TLS servers
  *       and clients (extended key usage serverAuth and clientAuth: nodes authenticate each other),
- *       with subject alternative names localhost, brook-N (the compose service names), 127.0.0.1,
- *       ::1 and any extra host names or addresses;
+ *       with subject alternative names localhost, brook-N and brookN (compose service names),
+ *       127.0.0.1, ::1 and any extra host names or addresses;
  *   <li>{@code client-NAME.pem}, {@code client-NAME.key}: a client certificate (CN NAME,
  *       clientAuth) for mutual TLS.
  * </ul>
@@ -118,9 +118,12 @@ public final class DevCertificates {
     }
   }
 
-  /** The host names and addresses a node's certificate carries: localhost, brook-N, 127.0.0.1, ::1, then {@code extra}. */
+  /**
+   * The host names and addresses a node's certificate carries: localhost, brook-N and brookN (the
+   * host names of deploy/docker-compose.yml's services), 127.0.0.1, ::1, then {@code extra}.
+   */
   public static List<String> nodeHosts(int nodeId, List<String> extra) {
-    List<String> hosts = new ArrayList<>(List.of("localhost", "brook-" + nodeId, "127.0.0.1", "::1"));
+    List<String> hosts = new ArrayList<>(List.of("localhost", "brook-" + nodeId, "brook" + nodeId, "127.0.0.1", "::1"));
     extra.stream().filter(h -> !hosts.contains(h)).forEach(hosts::add);
     return hosts;
   }
