@@ -23,10 +23,13 @@ import io.brook.metadata.client.BrokerIdentity;
 import io.brook.metadata.client.MetadataClient;
 import io.brook.metadata.client.MetadataClientConfig;
 import io.brook.metadata.quorum.MetadataQuorumNode;
+import io.brook.security.ReloadingTls;
 import io.brook.storage.Time;
 import io.brook.storage.log.LogStore;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.Server;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -69,6 +72,8 @@ public final class BrookNode implements AutoCloseable {
   private final NodeConfig config;
   private final ScheduledExecutorService timer;
   private MetadataQuorumNode quorum;
+  /** The node's certificate, key and CAs, reloaded when the files change; null with PLAINTEXT. */
+  private ReloadingTls tls;
   private LogStore logStore;
   private PartitionHost host;
   private MetadataClient metadata;
@@ -154,11 +159,17 @@ public final class BrookNode implements AutoCloseable {
 
   private void startAll() throws IOException {
     long t0 = System.nanoTime();
-    if (config.isController()) {
-      quorum = MetadataQuorumNode.start(config.quorumConfig(), io.brook.metadata.time.Time.SYSTEM);
+    if (config.tlsEnabled()) {
+      // One set of reloading key and trust managers for the gRPC listener, the node's own
+      // channels to other nodes (its certificate as client certificate) and the quorum port.
+      tls = ReloadingTls.forServer(config.tlsSettings());
     }
-    NettyServerBuilder server = NettyServerBuilder
-        .forAddress(new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), config.get(NodeConfig.GRPC_PORT)))
+    if (config.isController()) {
+      quorum = MetadataQuorumNode.start(config.quorumConfig(), io.brook.metadata.time.Time.SYSTEM, tls);
+    }
+    InetSocketAddress grpcAddress = new InetSocketAddress(config.get(NodeConfig.LISTEN_HOST), config.get(NodeConfig.GRPC_PORT));
+    NettyServerBuilder server = (tls == null ? NettyServerBuilder.forAddress(grpcAddress)
+        : NettyServerBuilder.forAddress(grpcAddress, tls.serverCredentials()))
         .maxInboundMessageSize(MAX_MESSAGE_BYTES)
         // Peers ping every couple of seconds to notice a frozen or cut-off node quickly.
         .permitKeepAliveTime(1, TimeUnit.SECONDS)
@@ -196,7 +207,7 @@ public final class BrookNode implements AutoCloseable {
       host = new PartitionHost(config.nodeId(), logStore, timer);
       metadata = MetadataClient.start(MetadataClientConfig.of(config.controllerEndpoints())
           .withHeartbeatIntervalMs(config.heartbeatIntervalMs()).withSessionTimeoutMs(config.sessionTimeoutMs()),
-          io.brook.metadata.time.Time.SYSTEM);
+          io.brook.metadata.time.Time.SYSTEM, peerCredentials());
       host.serveOnlyWhile(() -> !metadata.isFenced());
       fetchers = new ReplicaFetcherManager(config.nodeId(), metadata::brokerEpoch, this::peerChannel,
           config.get(NodeConfig.REPLICA_FETCH_WAIT_MAX_MS), config.get(NodeConfig.REPLICA_FETCH_MAX_BYTES));
@@ -250,8 +261,9 @@ public final class BrookNode implements AutoCloseable {
     startHttp();
     // Its own thread: a busy shared timer must not delay the Watch streams' updates.
     healthTimer.scheduleWithFixedDelay(this::publishHealth, 0, READINESS_CHECK_MS, TimeUnit.MILLISECONDS);
-    log.info("Brook node {} started in {} ms: roles {}, gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
+    log.info("Brook node {} started in {} ms: roles {}, {} gRPC {}:{}, quorum port {}, HTTP {}, data in {}",
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
+        config.get(NodeConfig.SECURITY_PROTOCOL),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
         http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
   }
@@ -263,13 +275,23 @@ public final class BrookNode implements AutoCloseable {
         GroupSettings.DEFAULT.memberWaitMs());
   }
 
+  /**
+   * How this node connects to other nodes (replication, groups, the controller API): plaintext, or
+   * with {@code security.protocol=SSL} TLS presenting this node's certificate (mutual TLS), the
+   * other node's certificate checked against {@code ssl.ca.certificates} and, unless
+   * {@code ssl.endpoint.identification.algorithm} is empty, for the host name dialled.
+   */
+  private ChannelCredentials peerCredentials() {
+    return tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials();
+  }
+
   /** A channel to another broker's gRPC endpoint, or null while its address is unknown. */
   private ManagedChannel peerChannel(int brokerId) {
     String endpoint = host.image().broker(brokerId).map(BrokerRegistration::grpcEndpoint).orElse("");
     if (endpoint.isEmpty()) {
       return null;
     }
-    return peerChannels.computeIfAbsent(endpoint, e -> ManagedChannelBuilder.forTarget(e).usePlaintext()
+    return peerChannels.computeIfAbsent(endpoint, e -> Grpc.newChannelBuilder(e, peerCredentials())
         .maxInboundMessageSize(64 * 1024 * 1024)
         .keepAliveTime(2, TimeUnit.SECONDS).keepAliveTimeout(2, TimeUnit.SECONDS).keepAliveWithoutCalls(true)
         .build());
@@ -448,6 +470,7 @@ public final class BrookNode implements AutoCloseable {
     closeQuietly("partitions", host);
     closeQuietly("log store", logStore);
     closeQuietly("metadata quorum", quorum);
+    closeQuietly("TLS certificate reloading", tls);
     timer.shutdownNow();
     healthTimer.shutdownNow();
     metrics.close();

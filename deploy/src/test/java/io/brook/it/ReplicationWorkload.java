@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.brook.clients.admin.Admin;
 import io.brook.clients.consumer.Consumer;
 import io.brook.clients.consumer.ConsumerConfig;
+import io.brook.clients.security.ClientSecurityConfig;
 import io.brook.clients.consumer.ConsumerRecord;
 import io.brook.clients.producer.Producer;
 import io.brook.clients.producer.ProducerConfig;
@@ -46,8 +47,19 @@ final class ReplicationWorkload {
   private ReplicationWorkload() {}
 
   static TopicMetadata createTopic(List<String> bootstrap) {
-    try (Admin admin = new Admin(bootstrap, 30_000)) {
+    return createTopic(bootstrap, ClientSecurityConfig.PLAINTEXT);
+  }
+
+  static TopicMetadata createTopic(List<String> bootstrap, ClientSecurityConfig security) {
+    try (Admin admin = new Admin(bootstrap, 30_000, security)) {
       return admin.createTopic("seq", PARTITIONS, 3, Map.of());
+    }
+  }
+
+  /** The topic "seq" as the cluster describes it now. */
+  static TopicMetadata describe(List<String> bootstrap, ClientSecurityConfig security) {
+    try (Admin admin = new Admin(bootstrap, 30_000, security)) {
+      return admin.describeTopic("seq").getTopic();
     }
   }
 
@@ -72,8 +84,12 @@ final class ReplicationWorkload {
     final Producer producer;
 
     Load(List<String> bootstrap) {
+      this(bootstrap, ClientSecurityConfig.PLAINTEXT);
+    }
+
+    Load(List<String> bootstrap, ClientSecurityConfig security) {
       producer = new Producer(ProducerConfig.builder(bootstrap.toArray(String[]::new))
-          .acks("all").lingerMs(1).deliveryTimeoutMs(120_000).build());
+          .acks("all").lingerMs(1).deliveryTimeoutMs(120_000).security(security).build());
       thread = new Thread(() -> {
         long[] next = new long[PARTITIONS];
         List<CompletableFuture<RecordMetadata>> window = new ArrayList<>();
@@ -136,11 +152,16 @@ final class ReplicationWorkload {
 
   private static final Pattern PARTITION_ISR = Pattern.compile("\\{\"partition\":(\\d+),\"leader\":(-?\\d+),\"leaderEpoch\":\\d+,\"replicas\":\\[[^]]*],\"isr\":\\[([^]]*)]");
 
-  /** Waits until {@code brook topics describe seq --output json} shows the partition's ISR at {@code size}. */
-  static void awaitIsr(Path cwd, List<String> bootstrap, int partition, int size) {
+  /**
+   * Waits until {@code brook topics describe seq --output json} shows the partition's ISR at
+   * {@code size}; {@code moreArgs} go to the CLI too (e.g. {@code --command-config FILE}).
+   */
+  static void awaitIsr(Path cwd, List<String> bootstrap, int partition, int size, String... moreArgs) {
+    List<String> args = new ArrayList<>(List.of("topics", "describe", "seq", "--output", "json", "--request-timeout-ms", "5000"));
+    args.addAll(List.of(moreArgs));
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
       Cli.Result r = Cli.run(cwd, Map.of("BROOK_BOOTSTRAP_SERVER", String.join(",", bootstrap)), null,
-          "topics", "describe", "seq", "--output", "json", "--request-timeout-ms", "5000");
+          args.toArray(String[]::new));
       Matcher m = PARTITION_ISR.matcher(r.out());
       while (m.find()) {
         if (Integer.parseInt(m.group(1)) == partition) {
@@ -153,16 +174,26 @@ final class ReplicationWorkload {
   }
 
   static void verify(List<String> bootstrap, List<Path> dataDirs, Load load) throws Exception {
-    verify(bootstrap, p -> dataDirs, load);
+    verify(bootstrap, p -> dataDirs, load, ClientSecurityConfig.PLAINTEXT);
   }
 
-  /** As {@link #verify(List, List, Load)}, with each partition's replicas in {@code replicaDirs} of its number. */
+  static void verify(List<String> bootstrap, List<Path> dataDirs, Load load, ClientSecurityConfig security) throws Exception {
+    verify(bootstrap, p -> dataDirs, load, security);
+  }
+
+  /** As {@link #verify(List, List, Load, ClientSecurityConfig)}, with each partition's replicas in {@code replicaDirs} of its number. */
   static void verify(List<String> bootstrap, java.util.function.IntFunction<List<Path>> replicaDirs, Load load)
       throws Exception {
+    verify(bootstrap, replicaDirs, load, ClientSecurityConfig.PLAINTEXT);
+  }
+
+  static void verify(List<String> bootstrap, java.util.function.IntFunction<List<Path>> replicaDirs, Load load,
+      ClientSecurityConfig security) throws Exception {
     System.out.printf("LOAD: %d records acknowledged, %d sends failed%n", load.acked(), load.failures.get());
     // Consume everything from every partition.
     Map<Integer, List<ConsumerRecord>> byPartition = new HashMap<>();
-    ConsumerConfig config = ConsumerConfig.defaults(bootstrap.toArray(String[]::new)).withAutoOffsetReset("earliest");
+    ConsumerConfig config = ConsumerConfig.defaults(bootstrap.toArray(String[]::new)).withAutoOffsetReset("earliest")
+        .withSecurity(security);
     try (Consumer consumer = new Consumer(config)) {
       List<TopicPartition> tps = new ArrayList<>();
       for (int p = 0; p < PARTITIONS; p++) {

@@ -13,6 +13,11 @@ final class TestCluster implements AutoCloseable {
   final List<BrookProcess> nodes = new ArrayList<>();
 
   TestCluster(Path root, int size, Map<String, String> extra) throws IOException {
+    this(root, size, id -> extra);
+  }
+
+  /** {@code extraFor}: further settings of node {@code id} (e.g. its own TLS certificate files). */
+  TestCluster(Path root, int size, java.util.function.IntFunction<Map<String, String>> extraFor) throws IOException {
     for (int i = 1; i <= size; i++) {
       nodes.add(new BrookProcess(i, root.resolve("node" + i), BrookProcess.freePort(), BrookProcess.freePort(),
           BrookProcess.freePort()));
@@ -20,7 +25,7 @@ final class TestCluster implements AutoCloseable {
     String voters = nodes.stream().map(n -> n.nodeId + "@127.0.0.1:" + n.quorumPort).collect(Collectors.joining(","));
     String controllers = nodes.stream().map(BrookProcess::grpcAddress).collect(Collectors.joining(","));
     for (BrookProcess n : nodes) {
-      n.configure(voters, controllers, extra);
+      n.configure(voters, controllers, extraFor.apply(n.nodeId));
     }
   }
 

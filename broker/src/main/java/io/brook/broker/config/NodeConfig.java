@@ -6,6 +6,8 @@ import static io.brook.storage.config.ConfigDef.Check.subsetOf;
 
 import io.brook.metadata.config.ConfigKey;
 import io.brook.metadata.config.QuorumConfig;
+import io.brook.security.TlsConfigException;
+import io.brook.security.TlsSettings;
 import io.brook.storage.config.ConfigDef;
 import io.brook.storage.config.ConfigDef.Key;
 import io.brook.storage.config.ConfigDef.Type;
@@ -76,6 +78,23 @@ public final class NodeConfig {
   public static final Key<Integer> OFFSET_METADATA_MAX_BYTES = B.define("offset.metadata.max.bytes", Type.INT, 4096, atLeast(0),
       "Longest metadata string (in characters) an offset commit may carry; longer ones get OFFSET_METADATA_TOO_LARGE.");
 
+  // TLS (docs/security.md, "TLS"): one switch for the node's gRPC listener, its outbound gRPC
+  // channels (replication, groups, controller API) and the Ratis quorum port.
+  public static final Key<String> SECURITY_PROTOCOL = B.define("security.protocol", Type.STRING, "PLAINTEXT",
+      ConfigDef.Check.oneOf("PLAINTEXT", "SSL"), "PLAINTEXT, or SSL: TLS on the gRPC port (clients, replication, controller API), on the node's own connections to other nodes (with its certificate: mutual TLS) and on the Ratis quorum port (mutual TLS between voters).");
+  public static final Key<String> SSL_CERTIFICATE = B.define(TlsSettings.SSL_CERTIFICATE, Type.STRING, "", ConfigDef.Check.any(),
+      "With security.protocol=SSL: PEM file of this node's certificate chain (leaf first). Its subject alternative names must include the host names others dial (advertised.host, the voters' hosts). Reloaded when it changes.");
+  public static final Key<String> SSL_PRIVATE_KEY = B.define(TlsSettings.SSL_PRIVATE_KEY, Type.STRING, "", ConfigDef.Check.any(),
+      "With security.protocol=SSL: PEM PKCS#8 file (BEGIN PRIVATE KEY, RSA or EC) of the key of ssl.certificate. Reloaded when it changes.");
+  public static final Key<String> SSL_CA_CERTIFICATES = B.define(TlsSettings.SSL_CA_CERTIFICATES, Type.STRING, "", ConfigDef.Check.any(),
+      "With security.protocol=SSL: PEM file of the CA certificates that client, broker and controller certificates must lead to. Reloaded when it changes.");
+  public static final Key<String> SSL_CLIENT_AUTH = B.define(TlsSettings.SSL_CLIENT_AUTH, Type.STRING, "requested",
+      ConfigDef.Check.oneOf("none", "requested", "required"), "Whether the gRPC port asks clients for a certificate: required (mutual TLS for all), requested (a client may come with a trusted certificate or without one) or none. The quorum port always requires one.");
+  public static final Key<String> SSL_ENDPOINT_IDENTIFICATION_ALGORITHM = B.define(TlsSettings.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM,
+      Type.STRING, "https", ConfigDef.Check.oneOf("https", ""), "https: when this node connects to another, the other's certificate must name the host dialled (as Kafka). Empty: only the chain is checked.");
+  public static final Key<Long> SSL_CERTIFICATE_RELOAD_INTERVAL_MS = B.define(TlsSettings.SSL_CERTIFICATE_RELOAD_INTERVAL_MS,
+      Type.LONG, TlsSettings.DEFAULT_RELOAD_INTERVAL_MS, atLeast(100), "How often the ssl.* files are checked for changes; changed files are loaded without a restart and used by new connections.");
+
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
 
@@ -107,6 +126,19 @@ public final class NodeConfig {
     }
     if (!c.isBroker() && !c.isController()) {
       throw new ConfigException("process.roles must name broker, controller or both");
+    }
+    if (c.tlsEnabled()) {
+      try {
+        c.tlsSettings().validate(true);
+      } catch (TlsConfigException e) {
+        throw new ConfigException(e.getMessage());
+      }
+    } else {
+      for (Key<String> k : List.of(SSL_CERTIFICATE, SSL_PRIVATE_KEY, SSL_CA_CERTIFICATES)) {
+        if (!c.get(k).isEmpty()) {
+          throw new ConfigException(k.name() + " is set but security.protocol is PLAINTEXT: set security.protocol=SSL to use TLS");
+        }
+      }
     }
     return c;
   }
@@ -260,6 +292,26 @@ public final class NodeConfig {
     }
     int controllers = isController() ? quorumConfig().voters().size() : controllerEndpoints().split(",").length;
     return Math.min(3, Math.max(1, controllers));
+  }
+
+  /** Whether {@code security.protocol=SSL}. */
+  public boolean tlsEnabled() {
+    return "SSL".equals(get(SECURITY_PROTOCOL));
+  }
+
+  /** The node's TLS settings (its gRPC listener, its outbound channels, the quorum), or null with PLAINTEXT. */
+  public TlsSettings tlsSettings() {
+    if (!tlsEnabled()) {
+      return null;
+    }
+    return new TlsSettings(path(SSL_CERTIFICATE), path(SSL_PRIVATE_KEY), path(SSL_CA_CERTIFICATES),
+        TlsSettings.ClientAuth.parse(get(SSL_CLIENT_AUTH)), "https".equals(get(SSL_ENDPOINT_IDENTIFICATION_ALGORITHM)),
+        get(SSL_CERTIFICATE_RELOAD_INTERVAL_MS));
+  }
+
+  private Path path(Key<String> key) {
+    String v = get(key);
+    return v.isEmpty() ? null : Path.of(v);
   }
 
   /** Every key with its effective value (for the startup log). */

@@ -1,6 +1,7 @@
 package io.brook.clients.admin;
 
 import io.brook.clients.internals.ChannelPool;
+import io.brook.clients.security.ClientSecurityConfig;
 import io.brook.clients.internals.GroupClient;
 import io.brook.clients.internals.HostPort;
 import io.brook.clients.internals.MetadataCache;
@@ -56,7 +57,7 @@ import java.util.function.Function;
 public final class Admin implements AutoCloseable {
   private final List<String> bootstrap;
   private final long requestTimeoutMs;
-  private final ChannelPool channels = new ChannelPool();
+  private final ChannelPool channels;
   private final GroupClient groups;
   private final MetadataCache metadata;
 
@@ -66,12 +67,24 @@ public final class Admin implements AutoCloseable {
    * @throws IllegalArgumentException for no or malformed addresses
    */
   public Admin(List<String> bootstrapServers, long requestTimeoutMs) {
+    this(bootstrapServers, requestTimeoutMs, ClientSecurityConfig.PLAINTEXT);
+  }
+
+  /**
+   * @param bootstrapServers brokers to talk to ({@code host:port})
+   * @param requestTimeoutMs how long one operation may take, retries included
+   * @param security TLS to the brokers ({@code security.protocol}, {@code ssl.*})
+   * @throws IllegalArgumentException for no or malformed addresses
+   * @throws io.brook.security.TlsConfigException for TLS files that cannot be loaded
+   */
+  public Admin(List<String> bootstrapServers, long requestTimeoutMs, ClientSecurityConfig security) {
     if (bootstrapServers.isEmpty()) {
       throw new IllegalArgumentException("no bootstrap servers given");
     }
     bootstrapServers.forEach(HostPort::parse);
     this.bootstrap = List.copyOf(bootstrapServers);
     this.requestTimeoutMs = requestTimeoutMs;
+    this.channels = new ChannelPool(security);
     this.groups = new GroupClient(() -> bootstrap, channels);
     this.metadata = new MetadataCache(bootstrap, channels, requestTimeoutMs, 60_000);
   }

@@ -1,5 +1,7 @@
 package io.brook.clients.cli;
 
+import io.brook.clients.security.ClientSecurityConfig;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
@@ -7,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** Options every client command shares: where the cluster is, how long to wait. */
+/** Options every client command shares: where the cluster is, how to connect to it (TLS), how long to wait. */
 public final class ClientOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec mixee;
 
@@ -28,6 +30,35 @@ public final class ClientOptions {
     requestTimeoutMs = ms;
   }
 
+  @Option(names = "--command-config", paramLabel = "FILE",
+      description = "Client settings file (Java properties, Kafka names): security.protocol=SSL, ssl.ca.certificates,"
+          + " and for mutual TLS ssl.certificate and ssl.private.key (PEM files); see docs/security.md.")
+  Path commandConfig;
+
+  private ClientSecurityConfig security;
+
+  /** The {@code --command-config} file, or null. */
+  public Path commandConfig() {
+    return commandConfig;
+  }
+
+  /**
+   * The security settings of {@code --command-config} (plaintext without one), read once.
+   *
+   * @throws ParameterException (usage error) for a file that cannot be read or a bad setting in it,
+   *     in one line naming the setting and file
+   */
+  public ClientSecurityConfig security() {
+    if (security == null) {
+      try {
+        security = commandConfig == null ? ClientSecurityConfig.PLAINTEXT : ClientSecurityConfig.load(commandConfig);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(mixee.commandLine(), "--command-config: " + e.getMessage());
+      }
+    }
+    return security;
+  }
+
   public List<String> bootstrap() {
     return Arrays.stream(bootstrapServer.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
@@ -42,7 +73,7 @@ public final class ClientOptions {
    * @throws Reachability.UnreachableException with one line saying what was reached instead
    */
   public void requireReachable() {
-    Reachability.require(bootstrap(), requestTimeoutMs);
+    Reachability.require(bootstrap(), requestTimeoutMs, security());
   }
 
   /** Throws picocli's usage error (exit 2) for {@code value <= 0}. */

@@ -51,7 +51,8 @@ public final class ClusterCommand implements Runnable {
 
     @Override
     public void run() {
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeClusterResponse c = admin.describeCluster();
         PrintWriter out = spec.commandLine().getOut();
         if (output == OutputFormat.json) {
@@ -94,7 +95,8 @@ public final class ClusterCommand implements Runnable {
 
     @Override
     public Integer call() {
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeClusterResponse c = admin.describeCluster();
         MetadataResponse m = admin.clusterMetadata();
         Report r = Report.of(c, m);

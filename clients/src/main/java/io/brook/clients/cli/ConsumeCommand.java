@@ -149,7 +149,7 @@ public final class ConsumeCommand implements Callable<Integer> {
       return consumeAsGroupMember(formatter);
     }
     ConsumerConfig config = ConsumerConfig.defaults(client.bootstrap().toArray(String[]::new))
-        .withRequestTimeoutMs(client.requestTimeoutMs())
+        .withRequestTimeoutMs(client.requestTimeoutMs()).withSecurity(client.security())
         .withAutoOffsetReset(autoOffsetReset != null ? autoOffsetReset : fromBeginning ? "earliest" : "latest");
     long printed = 0;
     boolean finished = false;
@@ -267,7 +267,7 @@ public final class ConsumeCommand implements Callable<Integer> {
    */
   private int consumeAsGroupMember(RecordFormatter formatter) throws IOException, InterruptedException {
     ConsumerConfig config = ConsumerConfig.defaults(client.bootstrap().toArray(String[]::new))
-        .withRequestTimeoutMs(client.requestTimeoutMs())
+        .withRequestTimeoutMs(client.requestTimeoutMs()).withSecurity(client.security())
         .withGroupId(group).withClientId(clientId == null ? "brook-console-consumer" : clientId)
         .withEnableAutoCommit(false)
         .withAutoOffsetReset(autoOffsetReset != null ? autoOffsetReset : fromBeginning ? "earliest" : "latest");

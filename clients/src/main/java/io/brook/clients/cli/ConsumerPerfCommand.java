@@ -43,7 +43,7 @@ public final class ConsumerPerfCommand implements Callable<Integer> {
       description = "Bytes per partition per fetch (default ${DEFAULT-VALUE}).") int fetchSize;
   @Option(names = "--group", description = "Consume as a member of this group (subscribe) instead of by assignment.") String group;
   @Option(names = "--from-latest", description = "Start at the end of each partition instead of the beginning.") boolean fromLatest;
-  @Option(names = {"--consumer.config", "--command-config"}, paramLabel = "FILE", description = "Consumer settings file (Kafka property names).")
+  @Option(names = "--consumer.config", paramLabel = "FILE", description = "Consumer settings file (Kafka property names); --command-config is read the same way when this is not given.")
   Path consumerConfig;
   @Option(names = "--command-property", arity = "1..*", paramLabel = "KEY=VALUE", description = "Consumer settings by Kafka name; override the file.")
   List<String> commandProperties;
@@ -70,7 +70,7 @@ public final class ConsumerPerfCommand implements Callable<Integer> {
     if (group != null) {
       props.put("group.id", group);
     }
-    props.putAll(PerfSupport.properties(spec, consumerConfig, commandProperties));
+    props.putAll(PerfSupport.properties(spec, consumerConfig != null ? consumerConfig : client.commandConfig(), commandProperties));
     ConsumerConfig config;
     try {
       config = ConsumerConfig.fromProperties(props);

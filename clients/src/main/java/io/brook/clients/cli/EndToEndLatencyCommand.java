@@ -64,9 +64,10 @@ public final class EndToEndLatencyCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     String[] bootstrap = client.bootstrap().toArray(String[]::new);
-    ProducerConfig pc = ProducerConfig.builder(bootstrap).acks(acks).lingerMs(0).requestTimeoutMs(client.requestTimeoutMs()).build();
+    ProducerConfig pc = ProducerConfig.builder(bootstrap).acks(acks).lingerMs(0).requestTimeoutMs(client.requestTimeoutMs())
+        .security(client.security()).build();
     ConsumerConfig cc = ConsumerConfig.defaults(bootstrap).withFetchMaxWaitMs(fetchMaxWaitMs).withAutoOffsetReset("latest")
-        .withRequestTimeoutMs(client.requestTimeoutMs());
+        .withRequestTimeoutMs(client.requestTimeoutMs()).withSecurity(client.security());
     TopicPartition tp = new TopicPartition(topic, 0);
     long[] latenciesNs = new long[numRecords - warmup];
     byte[] value = new byte[recordSize];

@@ -114,7 +114,8 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         List<GroupListing> groups = admin.listGroups();
         PrintWriter out = spec.commandLine().getOut();
         if (output == OutputFormat.json) {
@@ -141,7 +142,8 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeGroupResponse d = admin.describeGroup(group);
         PrintWriter out = spec.commandLine().getOut();
         out.print(output == OutputFormat.json ? json(d) + "\n" : text(d));
@@ -252,7 +254,8 @@ public final class GroupsCommand implements Runnable {
     @Override
     public void run() {
       Instant at = reset.toDatetime == null ? null : parseDateTime(reset.toDatetime);
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         DescribeGroupResponse d = null;
         try {
           d = admin.describeGroup(group);
@@ -352,7 +355,8 @@ public final class GroupsCommand implements Runnable {
 
     @Override
     public void run() {
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      client.requireReachable(); // one clear line for a wrong address or a TLS mismatch
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         admin.deleteGroup(group);
         spec.commandLine().getOut().println("Deleted group " + group + ".");
         spec.commandLine().getOut().flush();

@@ -92,7 +92,7 @@ public final class LeadersCommand implements Runnable {
       }
       client.requireReachable();
       ElectLeadersResponse r;
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         r = admin.electLeaders(election, which);
       }
       PrintWriter out = spec.commandLine().getOut();

@@ -59,7 +59,7 @@ public final class LogCommand implements Runnable {
       PrintWriter err = spec.commandLine().getErr();
       int failed = 0;
       client.requireReachable();
-      try (io.brook.clients.admin.Admin admin = new io.brook.clients.admin.Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (io.brook.clients.admin.Admin admin = new io.brook.clients.admin.Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         for (io.brook.clients.admin.Admin.BrokerLogDirs b : admin.describeLogDirs(topics)) {
           if (b.error() != null) {
             err.printf("error: broker %d (%s) did not answer: %s%n", b.brokerId(), b.address(), b.error().getMessage());

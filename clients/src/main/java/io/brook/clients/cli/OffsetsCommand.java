@@ -66,7 +66,7 @@ public final class OffsetsCommand implements Callable<Integer> {
       }
     }
     client.requireReachable();
-    try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+    try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
       int count = admin.partitionCount(topic);
       TreeSet<Integer> wanted = new TreeSet<>(partitions);
       if (wanted.isEmpty()) {

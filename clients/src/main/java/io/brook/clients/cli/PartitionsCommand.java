@@ -132,7 +132,7 @@ public final class PartitionsCommand implements Runnable {
       validate();
       Map<TopicPartition, List<Integer>> plan = action.generate || action.list ? null : plan(); // bad input: before any call
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         int rc;
         if (action.generate) {
           rc = generate(admin);

@@ -91,7 +91,8 @@ public final class ProduceCommand implements Callable<Integer> {
     }
     List<Header> fixedHeaders = new ArrayList<>();
     keyValues("--header", headers).forEach((k, v) -> fixedHeaders.add(new Header(k, v.getBytes(StandardCharsets.UTF_8))));
-    ProducerConfig.Builder builder = ProducerConfig.builder(client.bootstrap().toArray(String[]::new));
+    ProducerConfig.Builder builder = ProducerConfig.builder(client.bootstrap().toArray(String[]::new))
+        .security(client.security());
     try {
       builder.acks(acks).compression(CompressionType.forName(compression)).lingerMs(lingerMs)
           .requestTimeoutMs(client.requestTimeoutMs()).maxBlockMs(client.requestTimeoutMs());

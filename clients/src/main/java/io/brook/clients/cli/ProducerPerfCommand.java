@@ -59,7 +59,7 @@ public final class ProducerPerfCommand implements Callable<Integer> {
   @Option(names = {"--producer-props", "--command-property"}, arity = "1..*", paramLabel = "KEY=VALUE",
       description = "Producer settings by Kafka name, e.g. acks=1 batch.size=8196 linger.ms=0; override --producer.config.")
   List<String> producerProps;
-  @Option(names = {"--producer.config", "--command-config"}, paramLabel = "FILE", description = "Producer settings file (Kafka property names).")
+  @Option(names = "--producer.config", paramLabel = "FILE", description = "Producer settings file (Kafka property names); --command-config is read the same way when this is not given.")
   Path producerConfig;
   @Option(names = "--warmup-records", defaultValue = "0", description = "Leave the first N records out of the summary (JIT warm-up).")
   long warmupRecords;
@@ -101,7 +101,7 @@ public final class ProducerPerfCommand implements Callable<Integer> {
     if (batchSize != null) settings.put("batch.size", batchSize.toString());
     if (lingerMs != null) settings.put("linger.ms", lingerMs.toString());
     if (bufferMemory != null) settings.put("buffer.memory", bufferMemory.toString());
-    settings.putAll(PerfSupport.properties(spec, producerConfig, producerProps));
+    settings.putAll(PerfSupport.properties(spec, producerConfig != null ? producerConfig : client.commandConfig(), producerProps));
     try {
       settings.forEach(builder::set);
     } catch (IllegalArgumentException e) {

@@ -1,7 +1,10 @@
 package io.brook.clients.cli;
 
 import io.brook.clients.internals.HostPort;
+import io.brook.clients.security.ClientSecurityConfig;
 import io.brook.proto.errors.BrookException;
+import io.brook.security.TlsConfigException;
+import io.brook.security.TlsFailures;
 import io.brook.proto.errors.WireErrors;
 import io.brook.proto.v1.BrokerServiceGrpc;
 import io.brook.proto.v1.MetadataRequest;
@@ -59,29 +62,47 @@ public final class Reachability {
    * @throws UnreachableException when none answers, saying why for each
    */
   public static void require(List<String> bootstrap, long requestTimeoutMs) {
+    require(bootstrap, requestTimeoutMs, ClientSecurityConfig.PLAINTEXT);
+  }
+
+  /**
+   * As {@link #require(List, long)}, connecting as {@code security} says (plaintext or TLS); a
+   * failed TLS handshake, or plaintext on one side and TLS on the other, is said in one line.
+   */
+  public static void require(List<String> bootstrap, long requestTimeoutMs, ClientSecurityConfig security) {
     long budget = Math.max(1, Math.min(requestTimeoutMs, MAX_PROBE_MS));
     long perServer = Math.max(Math.min(budget, MIN_PER_SERVER_MS), budget / Math.max(1, bootstrap.size()));
     List<String> why = new ArrayList<>();
-    for (String address : bootstrap) {
-      String problem = probe(address, perServer);
-      if (problem == null) {
-        return;
+    try (ClientSecurityConfig.Transport transport = security.open()) {
+      for (String address : bootstrap) {
+        String problem = probe(address, perServer, transport);
+        if (problem == null) {
+          return;
+        }
+        why.add(problem);
       }
-      why.add(problem);
+    } catch (TlsConfigException e) {
+      throw new UnreachableException(e.getMessage());
     }
     throw new UnreachableException(String.join("; ", why));
   }
 
   /** Null when {@code address} is a Brook broker that answered, else the line that says what is wrong. */
   static String probe(String address, long timeoutMs) {
+    try (ClientSecurityConfig.Transport plaintext = ClientSecurityConfig.PLAINTEXT.open()) {
+      return probe(address, timeoutMs, plaintext);
+    }
+  }
+
+  static String probe(String address, long timeoutMs, ClientSecurityConfig.Transport transport) {
     HostPort hp = HostPort.parse(address);
-    ManagedChannel channel = NettyChannelBuilder.forAddress(hp.host(), hp.port()).usePlaintext().build();
+    ManagedChannel channel = NettyChannelBuilder.forAddress(hp.host(), hp.port(), transport.channelCredentials()).build();
     try {
       BrokerServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
           .metadata(MetadataRequest.newBuilder().addTopics("__brook_cli_probe").build());
       return null;
     } catch (StatusRuntimeException e) {
-      return explain(hp, e, timeoutMs);
+      return explain(hp, e, timeoutMs, transport.tlsEnabled());
     } finally {
       channel.shutdownNow();
     }
@@ -89,10 +110,19 @@ public final class Reachability {
 
   /** The user's line for a failed probe of {@code hp}; null when the failure came from a Brook broker. */
   static String explain(HostPort hp, StatusRuntimeException e, long timeoutMs) {
+    return explain(hp, e, timeoutMs, false);
+  }
+
+  /** The user's line for a failed probe of {@code hp} over plaintext or TLS ({@code tls}); null when a Brook broker answered. */
+  static String explain(HostPort hp, StatusRuntimeException e, long timeoutMs, boolean tls) {
     Status status = e.getStatus();
     com.google.rpc.Status detailed = StatusProto.fromThrowable(e);
     if (detailed != null && !detailed.getDetailsList().isEmpty()) {
       return null; // a Brook error detail: a Brook broker answered
+    }
+    String tlsProblem = TlsFailures.explain(e, hp.toString(), tls);
+    if (tlsProblem != null) {
+      return tlsProblem;
     }
     BrookException brook = WireErrors.toException(e);
     Throwable root = rootCause(e);
@@ -112,6 +142,10 @@ public final class Reachability {
     }
     // Something listens but did not answer as gRPC: an HTTP/1.x server (the node's http.port), or
     // something else. Whatever it answered to gRPC, ask it plainly whether it speaks HTTP/1.x.
+    if (!tls && status.getCode() == Status.Code.UNAVAILABLE && TlsFailures.speaksTls(hp.host(), hp.port(), 1_000)) {
+      return hp + " speaks TLS and this client plaintext: set security.protocol=SSL and ssl.ca.certificates in a"
+          + " --command-config file (see docs/security.md)";
+    }
     Matcher hex = HEX_DUMP.matcher(causeChain(e));
     boolean notHttp2 = hex.find();
     String httpLine = httpStatusLine(hp);

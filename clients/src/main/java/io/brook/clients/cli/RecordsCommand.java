@@ -56,7 +56,7 @@ public final class RecordsCommand implements Runnable {
             + before);
       }
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         long low = admin.deleteRecords(new TopicPartition(topic, partition), before);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("partition: %s-%d\tlow_watermark: %d%n", topic, partition, low);

@@ -154,7 +154,7 @@ public final class TopicsCommand implements Runnable {
       }
       Map<String, String> parsed = parseConfigs(configs);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         TopicMetadata t;
         try {
@@ -185,7 +185,7 @@ public final class TopicsCommand implements Runnable {
     @Override
     public void run() {
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         List<String> names = admin.listTopics(internal);
         PrintWriter out = spec.commandLine().getOut();
         if (output == OutputFormat.json) {
@@ -221,7 +221,7 @@ public final class TopicsCommand implements Runnable {
       Predicate<PartitionMetadata> keep = p -> (!underReplicated || TopicsCommand.underReplicated(p)) && (!unavailable || TopicsCommand.unavailable(p));
       boolean filtered = underReplicated || unavailable;
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         List<DescribeTopicResponse> described = new ArrayList<>();
         if (topic != null) {
@@ -278,7 +278,7 @@ public final class TopicsCommand implements Runnable {
     public void run() {
       String topic = topicName(spec, name, topicOption, true);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         try {
           admin.deleteTopic(topic);
         } catch (BrookException e) {
@@ -315,7 +315,7 @@ public final class TopicsCommand implements Runnable {
       }
       Map<String, String> parsed = parseConfigs(configs);
       client.requireReachable();
-      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs())) {
+      try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.security())) {
         PrintWriter out = spec.commandLine().getOut();
         try {
           if (partitions != null) {

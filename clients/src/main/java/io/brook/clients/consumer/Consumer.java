@@ -75,7 +75,7 @@ public final class Consumer implements AutoCloseable {
   private enum Mode { NONE, ASSIGNED, SUBSCRIBED }
 
   private final ConsumerConfig config;
-  private final ChannelPool channels = new ChannelPool();
+  private final ChannelPool channels;
   private final MetadataCache metadata;
   private final GroupClient groups;
   private final Map<TopicPartition, PartitionState> assigned = new LinkedHashMap<>();
@@ -114,6 +114,7 @@ public final class Consumer implements AutoCloseable {
 
   public Consumer(ConsumerConfig config) {
     this.config = config;
+    this.channels = new ChannelPool(config.security());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.groups = new GroupClient(this::brokerAddresses, channels);
     this.nextAutoCommitMs = System.currentTimeMillis() + config.autoCommitIntervalMs();

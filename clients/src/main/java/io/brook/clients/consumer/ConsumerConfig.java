@@ -1,5 +1,6 @@
 package io.brook.clients.consumer;
 
+import io.brook.clients.security.ClientSecurityConfig;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ import java.util.Map;
  * @param groupRemoteAssignor {@code group.remote.assignor}: "" = the server's default, {@code
  *     uniform} or {@code range}
  * @param clientId {@code client.id}: a name for this client in group descriptions ("" = none)
+ * @param security {@code security.protocol} and {@code ssl.*}: TLS to the brokers (null = plaintext)
  */
 public record ConsumerConfig(
     List<String> bootstrapServers,
@@ -37,7 +39,8 @@ public record ConsumerConfig(
     Boolean enableAutoCommit,
     long autoCommitIntervalMs,
     String groupRemoteAssignor,
-    String clientId) {
+    String clientId,
+    ClientSecurityConfig security) {
 
   /** The assignors a Brook cluster knows ("" = its default, {@code group.consumer.assignors}). */
   public static final List<String> ASSIGNORS = List.of("", "uniform", "range");
@@ -85,11 +88,12 @@ public record ConsumerConfig(
       throw new IllegalArgumentException("group.remote.assignor must be uniform or range (or empty for the server's default), got '" + groupRemoteAssignor + "'");
     }
     clientId = clientId == null ? "" : clientId;
+    security = security == null ? ClientSecurityConfig.PLAINTEXT : security;
   }
 
   /** Defaults (no group): {@code auto.offset.reset=latest}, 1 MiB fetches waiting up to 500 ms, 30 s request timeout. */
   public static ConsumerConfig defaults(String... bootstrapServers) {
-    return new ConsumerConfig(List.of(bootstrapServers), "latest", 1024 * 1024, 500, 30_000, null, null, null, 5_000, "", "");
+    return new ConsumerConfig(List.of(bootstrapServers), "latest", 1024 * 1024, 500, 30_000, null, null, null, 5_000, "", "", ClientSecurityConfig.PLAINTEXT);
   }
 
   /**
@@ -97,7 +101,8 @@ public record ConsumerConfig(
    * {@code group.id}, {@code group.instance.id}, {@code enable.auto.commit}, {@code
    * auto.commit.interval.ms}, {@code auto.offset.reset}, {@code group.remote.assignor}, {@code
    * client.id}, {@code fetch.max.wait.ms}, {@code max.partition.fetch.bytes}, {@code
-   * request.timeout.ms}.
+   * request.timeout.ms}, and the security settings of {@link ClientSecurityConfig}
+   * ({@code security.protocol}, {@code ssl.*}).
    *
    * @throws IllegalArgumentException for an unknown name or a bad value
    */
@@ -117,8 +122,12 @@ public record ConsumerConfig(
     int maxWait = c.fetchMaxWaitMs;
     int maxBytes = c.fetchMaxBytes;
     long timeout = c.requestTimeoutMs;
+    ClientSecurityConfig security = ClientSecurityConfig.fromProperties(props);
     for (Map.Entry<String, String> e : props.entrySet()) {
       String v = e.getValue() == null ? "" : e.getValue().trim();
+      if (ClientSecurityConfig.isSecurityKey(e.getKey())) {
+        continue;
+      }
       switch (e.getKey()) {
         case "bootstrap.servers" -> { }
         case "group.id" -> groupId = v.isEmpty() ? null : v;
@@ -134,7 +143,7 @@ public record ConsumerConfig(
         default -> throw new IllegalArgumentException("unknown consumer setting '" + e.getKey() + "'");
       }
     }
-    return new ConsumerConfig(c.bootstrapServers, reset, maxBytes, maxWait, timeout, groupId, instanceId, autoCommit, interval, assignor, clientId);
+    return new ConsumerConfig(c.bootstrapServers, reset, maxBytes, maxWait, timeout, groupId, instanceId, autoCommit, interval, assignor, clientId, security);
   }
 
   private static boolean parseBoolean(String name, String v) {
@@ -158,42 +167,47 @@ public record ConsumerConfig(
   }
 
   public ConsumerConfig withAutoOffsetReset(String v) {
-    return new ConsumerConfig(bootstrapServers, v, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, v, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withFetchMaxBytes(int v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, v, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, v, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withFetchMaxWaitMs(int v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, v, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, v, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withRequestTimeoutMs(long v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, v, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, v, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withGroupId(String v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, v, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, v, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withGroupInstanceId(String v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, v, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, v, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withEnableAutoCommit(Boolean v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, v, autoCommitIntervalMs, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, v, autoCommitIntervalMs, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withAutoCommitIntervalMs(long v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, v, groupRemoteAssignor, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, v, groupRemoteAssignor, clientId, security);
   }
 
   public ConsumerConfig withGroupRemoteAssignor(String v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, v, clientId);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, v, clientId, security);
+  }
+
+  /** The same settings with {@code security} (TLS) for the connections to the brokers. */
+  public ConsumerConfig withSecurity(ClientSecurityConfig v) {
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, clientId, v);
   }
 
   public ConsumerConfig withClientId(String v) {
-    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, v);
+    return new ConsumerConfig(bootstrapServers, autoOffsetReset, fetchMaxBytes, fetchMaxWaitMs, requestTimeoutMs, groupId, groupInstanceId, enableAutoCommit, autoCommitIntervalMs, groupRemoteAssignor, v, security);
   }
 }

@@ -32,7 +32,7 @@ import java.util.stream.IntStream;
  */
 public final class Producer implements AutoCloseable {
   private final ProducerConfig config;
-  private final ChannelPool channels = new ChannelPool();
+  private final ChannelPool channels;
   private final MetadataCache metadata;
   private final RecordAccumulator accumulator;
   private final Sender sender;
@@ -43,6 +43,7 @@ public final class Producer implements AutoCloseable {
 
   public Producer(ProducerConfig config) {
     this.config = config;
+    this.channels = new ChannelPool(config.security());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.accumulator = new RecordAccumulator(config);
     this.sender = new Sender(config, accumulator, metadata, channels);

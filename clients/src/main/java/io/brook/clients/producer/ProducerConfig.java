@@ -1,5 +1,6 @@
 package io.brook.clients.producer;
 
+import io.brook.clients.security.ClientSecurityConfig;
 import io.brook.proto.v1.Acks;
 import io.brook.storage.record.CompressionType;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Locale;
  * @param maxInFlightPerPartition batches of one partition sent and not yet answered
  * @param enableIdempotence number batches per partition under a producer id so that retries are
  *     neither duplicated nor reordered (in effect with acks=all, as in Kafka)
+ * @param security {@code security.protocol} and {@code ssl.*}: TLS to the brokers (null = plaintext)
  */
 public record ProducerConfig(
     List<String> bootstrapServers,
@@ -32,13 +34,15 @@ public record ProducerConfig(
     long deliveryTimeoutMs,
     long requestTimeoutMs,
     int maxInFlightPerPartition,
-    boolean enableIdempotence) {
+    boolean enableIdempotence,
+    ClientSecurityConfig security) {
 
   public ProducerConfig {
     bootstrapServers = List.copyOf(bootstrapServers);
     if (bootstrapServers.isEmpty()) {
       throw new IllegalArgumentException("bootstrap servers must not be empty");
     }
+    security = security == null ? ClientSecurityConfig.PLAINTEXT : security;
     if (acks == Acks.ACKS_UNSPECIFIED || acks == Acks.UNRECOGNIZED) {
       acks = Acks.ACKS_ALL;
     }
@@ -71,6 +75,8 @@ public record ProducerConfig(
     private long requestTimeoutMs = 30_000;
     private int maxInFlightPerPartition = 5;
     private boolean enableIdempotence = true;
+    private ClientSecurityConfig security = ClientSecurityConfig.PLAINTEXT;
+    private final java.util.Map<String, String> securityProperties = new java.util.LinkedHashMap<>();
 
     private Builder(List<String> bootstrap) {
       this.bootstrap = bootstrap;
@@ -144,13 +150,19 @@ public record ProducerConfig(
      * max.in.flight.requests.per.connection} (per partition here), {@code enable.idempotence}.
      * {@code bootstrap.servers} is taken at {@link ProducerConfig#builder}; {@code key.serializer},
      * {@code value.serializer} and {@code client.id} are accepted and ignored (Brook's producer
-     * sends bytes), so a Kafka producer properties file works as it is.
+     * sends bytes), so a Kafka producer properties file works as it is. The security settings
+     * ({@code security.protocol}, {@code ssl.*}, see {@link ClientSecurityConfig}) are read at
+     * {@link #build}.
      *
      * @throws IllegalArgumentException for an unknown name or a value that is not a number,
      *     boolean or codec as the setting needs, naming the setting
      */
     public Builder set(String name, String value) {
       String v = value == null ? "" : value.trim();
+      if (ClientSecurityConfig.isSecurityKey(name)) {
+        securityProperties.put(name, v); // parsed together at build()
+        return this;
+      }
       try {
         switch (name) {
           case "acks" -> acks(v);
@@ -177,9 +189,19 @@ public record ProducerConfig(
       return this;
     }
 
+    /** TLS to the brokers (see {@link ClientSecurityConfig}); security keys given to {@link #set} override it. */
+    public Builder security(ClientSecurityConfig v) {
+      security = v;
+      return this;
+    }
+
+    /**
+     * @throws IllegalArgumentException for bad security settings ({@code security.protocol}, {@code ssl.*})
+     */
     public ProducerConfig build() {
+      ClientSecurityConfig sec = securityProperties.isEmpty() ? security : ClientSecurityConfig.fromProperties(securityProperties);
       return new ProducerConfig(bootstrap, acks, lingerMs, batchSizeBytes, compression, bufferMemoryBytes,
-          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition, enableIdempotence);
+          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition, enableIdempotence, sec);
     }
   }
 }

@@ -2,7 +2,9 @@ package io.brook.metadata.client;
 
 import io.brook.metadata.config.HostPort;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +32,15 @@ final class ControllerEndpoints implements AutoCloseable {
     private final Map<HostPort, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final Map<HostPort, Long> unreachableUntilMs = new ConcurrentHashMap<>();
     private volatile HostPort preferred;
+    private final ChannelCredentials credentials;
 
     ControllerEndpoints(List<HostPort> bootstrap) {
+        this(bootstrap, InsecureChannelCredentials.create());
+    }
+
+    /** {@code credentials}: plaintext, or TLS with the node's certificate (mutual TLS between nodes). */
+    ControllerEndpoints(List<HostPort> bootstrap, ChannelCredentials credentials) {
+        this.credentials = credentials;
         this.endpoints = new ArrayList<>(bootstrap);
         this.preferred = bootstrap.get(0);
     }
@@ -95,8 +104,7 @@ final class ControllerEndpoints implements AutoCloseable {
      * within seconds, so the client fails over instead of keeping a stale image.
      */
     ManagedChannel channel(HostPort endpoint) {
-        return channels.computeIfAbsent(endpoint, e -> ManagedChannelBuilder.forAddress(e.host(), e.port())
-                .usePlaintext()
+        return channels.computeIfAbsent(endpoint, e -> Grpc.newChannelBuilderForAddress(e.host(), e.port(), credentials)
                 .keepAliveTime(KEEPALIVE_MS, TimeUnit.MILLISECONDS)
                 .keepAliveTimeout(KEEPALIVE_MS, TimeUnit.MILLISECONDS)
                 .keepAliveWithoutCalls(true)

@@ -1,5 +1,7 @@
 package io.brook.metadata.client;
 
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.brook.metadata.image.BrokerRegistration;
 import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.time.Time;
@@ -59,10 +61,10 @@ public final class MetadataClient implements AutoCloseable {
     private volatile BrokerHeartbeater heartbeater;
     private volatile BrokerIdentity identity;
 
-    private MetadataClient(MetadataClientConfig config, Time time) {
+    private MetadataClient(MetadataClientConfig config, Time time, ChannelCredentials credentials) {
         this.config = config;
         this.time = time;
-        this.endpoints = new ControllerEndpoints(config.controllers());
+        this.endpoints = new ControllerEndpoints(config.controllers(), credentials);
         this.caller = new ControllerCaller(endpoints, time, config.requestTimeoutMs(), config.backoffInitialMs(),
                 config.backoffMaxMs());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -77,7 +79,15 @@ public final class MetadataClient implements AutoCloseable {
 
     /** Creates a client and starts watching metadata. */
     public static MetadataClient start(MetadataClientConfig config, Time time) {
-        MetadataClient client = new MetadataClient(config, time);
+        return start(config, time, InsecureChannelCredentials.create());
+    }
+
+    /**
+     * Creates a client that reaches the controllers with {@code credentials} (TLS, with the node's
+     * certificate, when the cluster runs {@code security.protocol=SSL}) and starts watching metadata.
+     */
+    public static MetadataClient start(MetadataClientConfig config, Time time, ChannelCredentials credentials) {
+        MetadataClient client = new MetadataClient(config, time, credentials);
         client.watcher.start();
         return client;
     }

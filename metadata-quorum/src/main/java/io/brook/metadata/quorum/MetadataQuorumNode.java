@@ -10,6 +10,7 @@ import io.brook.metadata.image.MetadataImage;
 import io.brook.metadata.statemachine.MetadataStateMachine;
 import io.brook.metadata.time.Time;
 import io.brook.proto.metadata.v1.DescribeQuorumResponse;
+import io.brook.security.ReloadingTls;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class MetadataQuorumNode implements AutoCloseable {
     private final StaleFollowerNudger nudger;
     private final ClientId adminClientId = ClientId.randomId();
 
-    private MetadataQuorumNode(QuorumConfig config, Time time) throws IOException {
+    private MetadataQuorumNode(QuorumConfig config, Time time, ReloadingTls tls) throws IOException {
         this.config = config;
         this.stateMachine = new MetadataStateMachine(config.watchRetainedEntries());
         Path groupDir = config.metadataDir().resolve(RatisSettings.GROUP_ID.getUuid().toString());
@@ -62,6 +63,7 @@ public final class MetadataQuorumNode implements AutoCloseable {
                 .setServerId(RatisSettings.peerId(config.nodeId()))
                 .setGroup(RatisSettings.group(config.voters()))
                 .setProperties(RatisSettings.properties(config))
+                .setParameters(RatisSettings.parameters(tls))
                 .setStateMachine(stateMachine)
                 .setOption(option)
                 .build();
@@ -87,9 +89,19 @@ public final class MetadataQuorumNode implements AutoCloseable {
                 config.voters(), config.metadataDir());
     }
 
-    /** Builds and starts the voter described by {@code config}. */
+    /** Builds and starts the voter described by {@code config}, its quorum port in plaintext. */
     public static MetadataQuorumNode start(QuorumConfig config, Time time) throws IOException {
-        MetadataQuorumNode node = new MetadataQuorumNode(config, time);
+        return start(config, time, null);
+    }
+
+    /**
+     * Builds and starts the voter described by {@code config}. With {@code tls} (not null) the
+     * quorum port speaks mutual TLS: voters present {@code tls}'s certificate to each other, both
+     * as server and as client, and accept only certificates that lead to its CAs (see
+     * {@link RatisSettings#parameters}).
+     */
+    public static MetadataQuorumNode start(QuorumConfig config, Time time, ReloadingTls tls) throws IOException {
+        MetadataQuorumNode node = new MetadataQuorumNode(config, time, tls);
         try {
             node.server.start();
             node.nudger.start();

@@ -4,7 +4,10 @@ import io.brook.metadata.config.QuorumConfig;
 import io.brook.metadata.config.VoterAddress;
 import java.util.List;
 import java.util.UUID;
+import io.brook.security.ReloadingTls;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -37,6 +40,23 @@ public final class RatisSettings {
         return RaftGroup.valueOf(GROUP_ID, voters.stream()
                 .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.hostPort()).build())
                 .toList());
+    }
+
+    /**
+     * The Ratis parameters: none in plaintext; with {@code tls}, Ratis's gRPC transport
+     * ({@code GrpcConfigKeys.TLS}, used for the server port and for this voter's connections to
+     * the others) gets mutual TLS with {@code tls}'s reloading key manager and a trust manager that
+     * checks servers (the voters' hosts in the certificate, unless
+     * {@code ssl.endpoint.identification.algorithm} is empty) and clients (the chain only).
+     * Ratis builds its Netty SSL contexts once, from these managers, so reloaded files reach new
+     * handshakes here too.
+     */
+    public static Parameters parameters(ReloadingTls tls) {
+        Parameters p = new Parameters();
+        if (tls != null) {
+            GrpcConfigKeys.TLS.setConf(p, new GrpcTlsConfig(tls.keyManager(), tls.peerTrustManager(), true));
+        }
+        return p;
     }
 
     public static RaftProperties properties(QuorumConfig config) {
