@@ -14,11 +14,26 @@ import java.util.concurrent.TimeUnit;
 public final class ChannelPool implements AutoCloseable {
   private static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /** Sent with every call on every channel (username/password), or null. */
+  private final io.grpc.CallCredentials credentials;
+
+  public ChannelPool() {
+    this(null);
+  }
+
+  /** @param credentials added to every call (e.g. {@link SaslClientConfig#callCredentials()}), or null */
+  public ChannelPool(io.grpc.CallCredentials credentials) {
+    this.credentials = credentials;
+  }
 
   public ManagedChannel get(String hostPort) {
     return channels.computeIfAbsent(hostPort, hp -> {
       HostPort parsed = HostPort.parse(hp);
-      return NettyChannelBuilder.forAddress(parsed.host(), parsed.port())
+      NettyChannelBuilder b = NettyChannelBuilder.forAddress(parsed.host(), parsed.port());
+      if (credentials != null) {
+        b.intercept(SaslClientConfig.withCredentials(credentials));
+      }
+      return b
           .usePlaintext()
           .maxInboundMessageSize(MAX_MESSAGE_BYTES)
           .keepAliveTime(30, TimeUnit.SECONDS)
