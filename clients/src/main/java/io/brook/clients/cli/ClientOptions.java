@@ -32,6 +32,15 @@ public final class ClientOptions {
     return Arrays.stream(bootstrapServer.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
+  /**
+   * Client properties (Kafka's names) for the Admin, producer and consumer: the SASL keys of
+   * {@link io.brook.clients.internals.SaslClientConfig}. Empty until the {@code --command-config}
+   * file (the TLS work) is merged; then that file's properties.
+   */
+  public java.util.Map<String, String> clientProperties() {
+    return java.util.Map.of();
+  }
+
   public long requestTimeoutMs() {
     return requestTimeoutMs;
   }
