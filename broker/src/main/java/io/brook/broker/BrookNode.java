@@ -167,6 +167,14 @@ public final class BrookNode implements AutoCloseable {
         .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES))
         .intercept(metrics.rpcInterceptor())
         .fallbackHandlerRegistry(new UnknownMethods());
+    // Interceptors added last run first: authentication, then authorization (docs/security.md).
+    if (config.get(NodeConfig.AUTHORIZER_ENABLED)) {
+      server.intercept(new io.brook.broker.security.AuthorizationInterceptor(new io.brook.broker.security.Authorizer(
+          this::securityImage, io.brook.broker.security.Authorizer.parseSuperUsers(config.get(NodeConfig.SUPER_USERS)),
+          config.get(NodeConfig.ALLOW_EVERYONE_IF_NO_ACL_FOUND))));
+    }
+    server.intercept(new io.brook.broker.security.AuthenticationInterceptor(this::securityImage,
+        io.brook.broker.security.SslPrincipalMapper.fromRules(config.get(NodeConfig.SSL_PRINCIPAL_MAPPING_RULES))));
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
@@ -254,6 +262,19 @@ public final class BrookNode implements AutoCloseable {
         config.nodeId(), (System.nanoTime() - t0) / 1_000_000, config.get(NodeConfig.PROCESS_ROLES),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
         http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
+  }
+
+  /**
+   * The users and ACLs this node enforces: a broker's metadata image (what it serves from), or on a
+   * controller-only node the quorum's.
+   */
+  private io.brook.metadata.image.SecurityImage securityImage() {
+    PartitionHost h = host;
+    if (h != null) {
+      return h.image().security();
+    }
+    MetadataQuorumNode q = quorum;
+    return q == null ? io.brook.metadata.image.SecurityImage.EMPTY : q.image().security();
   }
 
   private GroupSettings groupSettings() {

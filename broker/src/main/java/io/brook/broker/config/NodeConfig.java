@@ -76,6 +76,15 @@ public final class NodeConfig {
   public static final Key<Integer> OFFSET_METADATA_MAX_BYTES = B.define("offset.metadata.max.bytes", Type.INT, 4096, atLeast(0),
       "Longest metadata string (in characters) an offset commit may carry; longer ones get OFFSET_METADATA_TOO_LARGE.");
 
+  public static final Key<Boolean> AUTHORIZER_ENABLED = B.define("authorizer.enabled", Type.BOOLEAN, false, ConfigDef.Check.any(),
+      "Whether every RPC is checked against the ACLs (Kafka's authorizer.class.name set to StandardAuthorizer). Off: every caller may do everything.");
+  public static final Key<String> SUPER_USERS = B.define("super.users", Type.STRING, "", ConfigDef.Check.any(),
+      "Principals allowed everything whatever the ACLs say, separated by ';' (e.g. User:admin;User:CN=broker1). Brokers and controllers must be here (or hold CLUSTER_ACTION on the cluster).");
+  public static final Key<Boolean> ALLOW_EVERYONE_IF_NO_ACL_FOUND = B.define("allow.everyone.if.no.acl.found", Type.BOOLEAN, false,
+      ConfigDef.Check.any(), "With the authorizer on: whether a resource that no ACL names is open to every principal (Kafka's setting; off denies).");
+  public static final Key<String> SSL_PRINCIPAL_MAPPING_RULES = B.define("ssl.principal.mapping.rules", Type.STRING, "DEFAULT",
+      ConfigDef.Check.any(), "How a client certificate's subject DN becomes a user name: Kafka's rules, RULE:pattern/replacement/[LU] or DEFAULT (the whole DN), comma-separated, first match wins.");
+
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
 
@@ -107,6 +116,16 @@ public final class NodeConfig {
     }
     if (!c.isBroker() && !c.isController()) {
       throw new ConfigException("process.roles must name broker, controller or both");
+    }
+    try {
+      io.brook.broker.security.Authorizer.parseSuperUsers(c.get(SUPER_USERS));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("super.users: " + e.getMessage());
+    }
+    try {
+      io.brook.broker.security.SslPrincipalMapper.fromRules(c.get(SSL_PRINCIPAL_MAPPING_RULES));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
     return c;
   }
