@@ -47,7 +47,7 @@ public final class SslPrincipalMapper {
         break;
       }
       Matcher p = RULE_PARSER.matcher(rule);
-      if (!p.lookingAt() || p.group(7) != null && !p.group(7).isEmpty() || rule.isEmpty()) {
+      if (!p.lookingAt() || p.group(1) == null && p.group(2) == null) {
         throw new IllegalArgumentException("ssl.principal.mapping.rules: invalid rule '" + rule
             + "' (use RULE:pattern/replacement/[LU] or DEFAULT)");
       }
