@@ -422,6 +422,11 @@ public final class BrookNode implements AutoCloseable {
     return http == null ? -1 : http.getAddress().getPort();
   }
 
+  /** The gRPC services this node serves (every one is under the authorization table, docs/security.md). */
+  public java.util.List<io.grpc.ServerServiceDefinition> grpcServices() {
+    return grpc.getServices();
+  }
+
   public int grpcPort() {
     return grpc.getPort();
   }
