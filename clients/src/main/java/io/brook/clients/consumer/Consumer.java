@@ -75,7 +75,7 @@ public final class Consumer implements AutoCloseable {
   private enum Mode { NONE, ASSIGNED, SUBSCRIBED }
 
   private final ConsumerConfig config;
-  private final ChannelPool channels = new ChannelPool();
+  private final ChannelPool channels;
   private final MetadataCache metadata;
   private final GroupClient groups;
   private final Map<TopicPartition, PartitionState> assigned = new LinkedHashMap<>();
@@ -113,7 +113,13 @@ public final class Consumer implements AutoCloseable {
   private record Completed(TopicPartition tp, long generation, long fetchOffset, FetchResponse response, Throwable error) {}
 
   public Consumer(ConsumerConfig config) {
+    this(config, io.brook.clients.internals.SaslClientConfig.NONE);
+  }
+
+  /** A consumer that authenticates as {@code sasl}'s user (docs/security.md). */
+  public Consumer(ConsumerConfig config, io.brook.clients.internals.SaslClientConfig sasl) {
     this.config = config;
+    this.channels = new ChannelPool(sasl.callCredentials());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.groups = new GroupClient(this::brokerAddresses, channels);
     this.nextAutoCommitMs = System.currentTimeMillis() + config.autoCommitIntervalMs();

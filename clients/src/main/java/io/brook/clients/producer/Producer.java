@@ -32,7 +32,7 @@ import java.util.stream.IntStream;
  */
 public final class Producer implements AutoCloseable {
   private final ProducerConfig config;
-  private final ChannelPool channels = new ChannelPool();
+  private final ChannelPool channels;
   private final MetadataCache metadata;
   private final RecordAccumulator accumulator;
   private final Sender sender;
@@ -42,7 +42,13 @@ public final class Producer implements AutoCloseable {
   private volatile boolean closed;
 
   public Producer(ProducerConfig config) {
+    this(config, io.brook.clients.internals.SaslClientConfig.NONE);
+  }
+
+  /** A producer that authenticates as {@code sasl}'s user (docs/security.md). */
+  public Producer(ProducerConfig config, io.brook.clients.internals.SaslClientConfig sasl) {
     this.config = config;
+    this.channels = new ChannelPool(sasl.callCredentials());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.accumulator = new RecordAccumulator(config);
     this.sender = new Sender(config, accumulator, metadata, channels);
