@@ -82,7 +82,7 @@ public final class BrookNode implements AutoCloseable {
     return th;
   });
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
-  private Server grpc;
+  private volatile Server grpc;
   private HttpServer http;
   private HealthStatusManager health;
   private final NodeMetrics metrics;
@@ -171,7 +171,7 @@ public final class BrookNode implements AutoCloseable {
     if (config.get(NodeConfig.AUTHORIZER_ENABLED)) {
       server.intercept(new io.brook.broker.security.AuthorizationInterceptor(new io.brook.broker.security.Authorizer(
           this::securityImage, io.brook.broker.security.Authorizer.parseSuperUsers(config.get(NodeConfig.SUPER_USERS)),
-          config.get(NodeConfig.ALLOW_EVERYONE_IF_NO_ACL_FOUND))));
+          config.get(NodeConfig.ALLOW_EVERYONE_IF_NO_ACL_FOUND)), this::serves));
     }
     server.intercept(new io.brook.broker.security.AuthenticationInterceptor(this::securityImage,
         io.brook.broker.security.SslPrincipalMapper.fromRules(config.get(NodeConfig.SSL_PRINCIPAL_MAPPING_RULES))));
@@ -420,6 +420,20 @@ public final class BrookNode implements AutoCloseable {
   /** The HTTP port (/health, /ready, /metrics), or -1 when HTTP is off. */
   public int httpPort() {
     return http == null ? -1 : http.getAddress().getPort();
+  }
+
+  /** Whether this node's gRPC server has the method (full name); false before it is built. */
+  private boolean serves(String fullMethodName) {
+    Server s = grpc;
+    if (s == null) {
+      return false;
+    }
+    for (io.grpc.ServerServiceDefinition d : s.getServices()) {
+      if (d.getMethod(fullMethodName) != null) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The gRPC services this node serves (every one is under the authorization table, docs/security.md). */

@@ -23,15 +23,29 @@ import io.grpc.StatusRuntimeException;
  */
 public final class AuthorizationInterceptor implements ServerInterceptor {
   private final Authorizer authorizer;
+  private final java.util.function.Predicate<String> served;
 
+  /** Every call is checked; a method without a rule is refused. */
   public AuthorizationInterceptor(Authorizer authorizer) {
+    this(authorizer, method -> true);
+  }
+
+  /**
+   * @param served whether the node serves a method (full name): a call to a method it does not
+   *     serve passes on unchecked, so that the server answers UNIMPLEMENTED as it would anyway
+   */
+  public AuthorizationInterceptor(Authorizer authorizer, java.util.function.Predicate<String> served) {
     this.authorizer = authorizer;
+    this.served = served;
   }
 
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
     String method = call.getMethodDescriptor().getFullMethodName();
     RpcAuthorization.Rule rule = RpcAuthorization.ruleFor(method);
+    if (rule == null && !served.test(method)) {
+      return next.startCall(call, headers); // no such method: UNIMPLEMENTED follows
+    }
     Access access = new Access(authorizer, KafkaPrincipal.current(), KafkaPrincipal.CLIENT_HOST_KEY.get());
     if (rule == null) {
       close(call, new BrookException(ErrorCode.CLUSTER_AUTHORIZATION_FAILED,

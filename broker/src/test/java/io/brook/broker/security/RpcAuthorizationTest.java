@@ -375,6 +375,19 @@ class RpcAuthorizationTest {
   }
 
   @Test
+  void aMethodTheNodeDoesNotServeIsStillUnimplemented() throws Exception {
+    MethodDescriptor<byte[], byte[]> none = MethodDescriptor.<byte[], byte[]>newBuilder(BYTES, BYTES)
+        .setFullMethodName("brook.v1.BrokerService/NoSuchMethod").setType(MethodDescriptor.MethodType.UNARY).build();
+    try {
+      io.grpc.stub.ClientCalls.blockingUnaryCall(node.channel, none, CallOptions.DEFAULT.withCallCredentials(alice)
+          .withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]);
+      throw new AssertionError("answered");
+    } catch (StatusRuntimeException e) {
+      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED);
+    }
+  }
+
+  @Test
   void aWrongPasswordIsUnauthenticatedEvenForOpenMethods() {
     BrokerServiceGrpc.BrokerServiceBlockingStub wrong = BrokerServiceGrpc.newBlockingStub(node.channel)
         .withCallCredentials(basic("alice", "nope")).withDeadlineAfter(30, TimeUnit.SECONDS);
