@@ -190,8 +190,14 @@ class SecurityCommandsTest {
           "denied".getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS)).as("no WRITE on payments yet")
           .isInstanceOf(java.util.concurrent.ExecutionException.class);
     }
-    assertThat(run("", "acls", "add", "--allow-principal", "User:erin", "--operation", "Write", "--operation", "Read",
-        "--topic", "payments").exit()).isZero();
+    Run grant = run("", "acls", "add", "--allow-principal", "User:erin", "--producer", "--consumer", "--topic", "payments",
+        "--group", "payers");
+    assertThat(grant.exit()).as(grant.err()).isZero();
+    Run granted = run("", "acls", "list", "--principal", "User:erin");
+    assertThat(granted.out().lines().skip(1).map(l -> l.replaceAll(" +", " ")).toList()).containsExactlyInAnyOrder(
+        "TOPIC payments LITERAL User:erin * WRITE ALLOW", "TOPIC payments LITERAL User:erin * DESCRIBE ALLOW",
+        "TOPIC payments LITERAL User:erin * CREATE ALLOW", "TOPIC payments LITERAL User:erin * READ ALLOW",
+        "GROUP payers LITERAL User:erin * READ ALLOW");
     try (io.brook.clients.producer.Producer producer = new io.brook.clients.producer.Producer(pb.build(), sasl)) {
       producer.send(new io.brook.clients.producer.ProducerRecord("payments", "ok".getBytes(StandardCharsets.UTF_8)))
           .get(20, TimeUnit.SECONDS);

@@ -123,6 +123,10 @@ public final class AclsCommand implements Runnable {
     @Mixin Entries entries;
     @Option(names = "--resource-pattern-type", defaultValue = "literal",
         description = "literal or prefixed (default: ${DEFAULT-VALUE}).") String patternType;
+    @Option(names = "--producer", description = "Kafka's convenience: Write, Describe and Create on the --topic(s).")
+    boolean producer;
+    @Option(names = "--consumer", description = "Kafka's convenience: Read and Describe on the --topic(s), Read on the --group(s).")
+    boolean consumer;
 
     @Override
     public void run() {
@@ -133,12 +137,35 @@ public final class AclsCommand implements Runnable {
       if (entries.allowPrincipals.isEmpty() && entries.denyPrincipals.isEmpty()) {
         throw new ParameterException(spec.commandLine(), "name a principal: --allow-principal or --deny-principal");
       }
+      if ((producer || consumer) && !entries.operations.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "--producer and --consumer choose the operations: drop --operation");
+      }
+      if (consumer && !resources.topics.isEmpty() && resources.groups.isEmpty()) {
+        throw new ParameterException(spec.commandLine(), "--consumer needs --group as well as --topic");
+      }
       List<AclOperation> ops = entries.operations.isEmpty() ? List.of(AclOperation.ACL_OPERATION_ALL)
           : entries.operations.stream().map(o -> operation(spec, o)).distinct().toList();
       List<AclBinding> acls = new ArrayList<>();
       for (Object[] r : resources.named()) {
-        add(acls, r, pt, entries.allowPrincipals, entries.allowHosts, ops, AclPermissionType.ACL_PERMISSION_TYPE_ALLOW);
-        add(acls, r, pt, entries.denyPrincipals, entries.denyHosts, ops, AclPermissionType.ACL_PERMISSION_TYPE_DENY);
+        List<AclOperation> these = ops;
+        if (producer || consumer) {
+          java.util.LinkedHashSet<AclOperation> set = new java.util.LinkedHashSet<>();
+          boolean topic = r[0] == AclResourceType.ACL_RESOURCE_TYPE_TOPIC;
+          boolean group = r[0] == AclResourceType.ACL_RESOURCE_TYPE_GROUP;
+          if (producer && topic) {
+            set.addAll(List.of(AclOperation.ACL_OPERATION_WRITE, AclOperation.ACL_OPERATION_DESCRIBE,
+                AclOperation.ACL_OPERATION_CREATE));
+          }
+          if (consumer && topic) {
+            set.addAll(List.of(AclOperation.ACL_OPERATION_READ, AclOperation.ACL_OPERATION_DESCRIBE));
+          }
+          if (consumer && group) {
+            set.add(AclOperation.ACL_OPERATION_READ);
+          }
+          these = List.copyOf(set);
+        }
+        add(acls, r, pt, entries.allowPrincipals, entries.allowHosts, these, AclPermissionType.ACL_PERMISSION_TYPE_ALLOW);
+        add(acls, r, pt, entries.denyPrincipals, entries.denyHosts, these, AclPermissionType.ACL_PERMISSION_TYPE_DENY);
       }
       try (Admin admin = new Admin(client.bootstrap(), client.requestTimeoutMs(), client.clientProperties())) {
         admin.createAcls(acls);
