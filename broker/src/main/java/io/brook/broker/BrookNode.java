@@ -87,7 +87,7 @@ public final class BrookNode implements AutoCloseable {
     return th;
   });
   private final Map<String, ManagedChannel> peerChannels = new ConcurrentHashMap<>();
-  private Server grpc;
+  private volatile Server grpc;
   private HttpServer http;
   private HealthStatusManager health;
   private final NodeMetrics metrics;
@@ -178,6 +178,14 @@ public final class BrookNode implements AutoCloseable {
         .intercept(new BoundedAnswers(MAX_MESSAGE_BYTES))
         .intercept(metrics.rpcInterceptor())
         .fallbackHandlerRegistry(new UnknownMethods());
+    // Interceptors added last run first: authentication, then authorization (docs/security.md).
+    if (config.get(NodeConfig.AUTHORIZER_ENABLED)) {
+      server.intercept(new io.brook.broker.security.AuthorizationInterceptor(new io.brook.broker.security.Authorizer(
+          this::securityImage, io.brook.broker.security.Authorizer.parseSuperUsers(config.get(NodeConfig.SUPER_USERS)),
+          config.get(NodeConfig.ALLOW_EVERYONE_IF_NO_ACL_FOUND)), this::serves));
+    }
+    server.intercept(new io.brook.broker.security.AuthenticationInterceptor(this::securityImage,
+        io.brook.broker.security.SslPrincipalMapper.fromRules(config.get(NodeConfig.SSL_PRINCIPAL_MAPPING_RULES))));
     // Every service is guarded: bytes that are not a request answer INVALID_ARGUMENT, not UNKNOWN
     // plus a SEVERE stack trace each.
     health = new HealthStatusManager();
@@ -266,6 +274,19 @@ public final class BrookNode implements AutoCloseable {
         config.get(NodeConfig.SECURITY_PROTOCOL),
         config.get(NodeConfig.LISTEN_HOST), grpc.getPort(), config.isController() ? config.quorumConfig().ratisPort() : "-",
         http == null ? "off" : http.getAddress().getPort(), config.dataDir().toAbsolutePath());
+  }
+
+  /**
+   * The users and ACLs this node enforces: a broker's metadata image (what it serves from), or on a
+   * controller-only node the quorum's.
+   */
+  private io.brook.metadata.image.SecurityImage securityImage() {
+    PartitionHost h = host;
+    if (h != null) {
+      return h.image().security();
+    }
+    MetadataQuorumNode q = quorum;
+    return q == null ? io.brook.metadata.image.SecurityImage.EMPTY : q.image().security();
   }
 
   private GroupSettings groupSettings() {
@@ -421,6 +442,25 @@ public final class BrookNode implements AutoCloseable {
   /** The HTTP port (/health, /ready, /metrics), or -1 when HTTP is off. */
   public int httpPort() {
     return http == null ? -1 : http.getAddress().getPort();
+  }
+
+  /** Whether this node's gRPC server has the method (full name); false before it is built. */
+  private boolean serves(String fullMethodName) {
+    Server s = grpc;
+    if (s == null) {
+      return false;
+    }
+    for (io.grpc.ServerServiceDefinition d : s.getServices()) {
+      if (d.getMethod(fullMethodName) != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The gRPC services this node serves (every one is under the authorization table, docs/security.md). */
+  public java.util.List<io.grpc.ServerServiceDefinition> grpcServices() {
+    return grpc.getServices();
   }
 
   public int grpcPort() {

@@ -27,8 +27,9 @@ import picocli.CommandLine.Command;
     versionProvider = BrookVersion.class,
     description = "Brook: a Raft-replicated streaming log.",
     subcommands = {ServerCommand.class, TopicsCommand.class, ProduceCommand.class, ConsumeCommand.class, OffsetsCommand.class,
-        GroupsCommand.class, ClusterCommand.class, LeadersCommand.class, PartitionsCommand.class, LogCommand.class, RecordsCommand.class, PerfCommand.class,
-        CertsCommand.class,
+        GroupsCommand.class, ClusterCommand.class, io.brook.clients.cli.UsersCommand.class,
+        io.brook.clients.cli.AclsCommand.class, LeadersCommand.class, PartitionsCommand.class, LogCommand.class,
+        RecordsCommand.class, PerfCommand.class, CertsCommand.class,
         CommandLine.HelpCommand.class})
 public final class Brook implements Callable<Integer> {
   /** Exit code of a usage error (an unknown option, a missing argument, no command at all): picocli's. */

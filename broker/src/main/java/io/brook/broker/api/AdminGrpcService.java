@@ -267,6 +267,58 @@ public final class AdminGrpcService extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
+  @Override
+  public void describeUserScramCredentials(io.brook.proto.v1.DescribeUserScramCredentialsRequest req,
+      StreamObserver<io.brook.proto.v1.DescribeUserScramCredentialsResponse> out) {
+    answer(out, () -> {
+      requireFreshImage();
+      return SecurityViews.describeUsers(host.image().security(), req.getUsersList());
+    });
+  }
+
+  @Override
+  public void alterUserScramCredentials(io.brook.proto.v1.AlterUserScramCredentialsRequest req,
+      StreamObserver<io.brook.proto.v1.AlterUserScramCredentialsResponse> out) {
+    answer(out, () -> {
+      io.brook.proto.metadata.v1.AlterScramCredentialsRequest forward = SecurityViews.toControllerRequest(req);
+      metadata.alterScramCredentials(forward);
+      awaitLocal(img -> SecurityViews.reflects(img.security(), forward));
+      return io.brook.proto.v1.AlterUserScramCredentialsResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void createAcls(io.brook.proto.v1.CreateAclsRequest req, StreamObserver<io.brook.proto.v1.CreateAclsResponse> out) {
+    answer(out, () -> {
+      io.brook.proto.v1.CreateAclsResponse r = metadata.createAcls(req);
+      awaitLocal(img -> img.security().acls().values().containsAll(req.getCreationsList()));
+      return r;
+    });
+  }
+
+  @Override
+  public void describeAcls(io.brook.proto.v1.DescribeAclsRequest req, StreamObserver<io.brook.proto.v1.DescribeAclsResponse> out) {
+    answer(out, () -> {
+      requireFreshImage();
+      io.brook.proto.v1.DescribeAclsResponse.Builder b = io.brook.proto.v1.DescribeAclsResponse.newBuilder();
+      for (io.brook.proto.v1.AclBinding acl : host.image().security().acls().values()) {
+        if (io.brook.metadata.acl.Acls.matches(req.getFilter(), acl)) {
+          b.addAcls(acl);
+        }
+      }
+      return b.build();
+    });
+  }
+
+  @Override
+  public void deleteAcls(io.brook.proto.v1.DeleteAclsRequest req, StreamObserver<io.brook.proto.v1.DeleteAclsResponse> out) {
+    answer(out, () -> {
+      io.brook.proto.v1.DeleteAclsResponse r = metadata.deleteAcls(req);
+      awaitLocal(img -> img.security().acls().values().stream().noneMatch(r.getDeletedList()::contains));
+      return r;
+    });
+  }
+
   private MetadataImage awaitLocal(Predicate<MetadataImage> condition) throws InterruptedException {
     MetadataImage image = host.awaitImage(condition, PROPAGATION_TIMEOUT.toMillis());
     if (image == null) {

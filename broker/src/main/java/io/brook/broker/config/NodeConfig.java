@@ -94,6 +94,14 @@ public final class NodeConfig {
       Type.STRING, "https", ConfigDef.Check.oneOf("https", ""), "https: when this node connects to another, the other's certificate must name the host dialled (as Kafka). Empty: only the chain is checked.");
   public static final Key<Long> SSL_CERTIFICATE_RELOAD_INTERVAL_MS = B.define(TlsSettings.SSL_CERTIFICATE_RELOAD_INTERVAL_MS,
       Type.LONG, TlsSettings.DEFAULT_RELOAD_INTERVAL_MS, atLeast(100), "How often the ssl.* files are checked for changes; changed files are loaded without a restart and used by new connections.");
+  public static final Key<Boolean> AUTHORIZER_ENABLED = B.define("authorizer.enabled", Type.BOOLEAN, false, ConfigDef.Check.any(),
+      "Whether every RPC is checked against the ACLs (Kafka's authorizer.class.name set to StandardAuthorizer). Off: every caller may do everything.");
+  public static final Key<String> SUPER_USERS = B.define("super.users", Type.STRING, "", ConfigDef.Check.any(),
+      "Principals allowed everything whatever the ACLs say, separated by ';' (e.g. User:admin;User:CN=broker1). Brokers and controllers must be here (or hold CLUSTER_ACTION on the cluster).");
+  public static final Key<Boolean> ALLOW_EVERYONE_IF_NO_ACL_FOUND = B.define("allow.everyone.if.no.acl.found", Type.BOOLEAN, false,
+      ConfigDef.Check.any(), "With the authorizer on: whether a resource that no ACL names is open to every principal (Kafka's setting; off denies).");
+  public static final Key<String> SSL_PRINCIPAL_MAPPING_RULES = B.define("ssl.principal.mapping.rules", Type.STRING, "DEFAULT",
+      ConfigDef.Check.any(), "How a client certificate's subject DN becomes a user name: Kafka's rules, RULE:pattern/replacement/[LU] or DEFAULT (the whole DN), comma-separated, first match wins.");
 
   /** Every node key, the quorum's included. */
   public static final ConfigDef DEFINITION;
@@ -139,6 +147,16 @@ public final class NodeConfig {
           throw new ConfigException(k.name() + " is set but security.protocol is PLAINTEXT: set security.protocol=SSL to use TLS");
         }
       }
+    }
+    try {
+      io.brook.broker.security.Authorizer.parseSuperUsers(c.get(SUPER_USERS));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("super.users: " + e.getMessage());
+    }
+    try {
+      io.brook.broker.security.SslPrincipalMapper.fromRules(c.get(SSL_PRINCIPAL_MAPPING_RULES));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
     return c;
   }

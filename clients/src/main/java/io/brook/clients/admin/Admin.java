@@ -71,9 +71,21 @@ public final class Admin implements AutoCloseable {
   }
 
   /**
+   * An admin client with client properties (Kafka's names: {@code security.protocol}, {@code
+   * ssl.*}, and {@code sasl.mechanism} with {@code sasl.username}/{@code sasl.password} or {@code
+   * sasl.jaas.config}; see {@link ClientSecurityConfig}).
+   *
+   * @throws IllegalArgumentException for no or malformed addresses, or bad security properties
+   */
+  public Admin(List<String> bootstrapServers, long requestTimeoutMs, Map<String, String> properties) {
+    this(bootstrapServers, requestTimeoutMs, ClientSecurityConfig.fromProperties(properties));
+  }
+
+  /**
    * @param bootstrapServers brokers to talk to ({@code host:port})
    * @param requestTimeoutMs how long one operation may take, retries included
-   * @param security TLS to the brokers ({@code security.protocol}, {@code ssl.*})
+   * @param security TLS to the brokers and the user to authenticate as ({@code security.protocol},
+   *     {@code ssl.*}, {@code sasl.*})
    * @throws IllegalArgumentException for no or malformed addresses
    * @throws io.brook.security.TlsConfigException for TLS files that cannot be loaded
    */
@@ -355,6 +367,81 @@ public final class Admin implements AutoCloseable {
       }
     }
     throw last;
+  }
+
+  // ------------------------------------------------------------------ users (SCRAM) and ACLs
+
+  /**
+   * Creates or replaces {@code user}'s credential for {@code mechanism} (Kafka's
+   * AlterUserScramCredentials upsertion, KIP-554). The salt is random and the salted password
+   * (RFC 5802 Hi(), PBKDF2 with {@code iterations} rounds) is computed here, on the client, as
+   * Kafka's Admin does; the password itself never leaves this process, and the broker stores only
+   * the derived StoredKey and ServerKey.
+   *
+   * @param iterations 4096..16384 (Kafka's bounds)
+   * @throws IllegalArgumentException for iterations out of bounds or an empty password
+   * @throws BrookException INVALID_REQUEST, UNSUPPORTED_SASL_MECHANISM, UNACCEPTABLE_CREDENTIAL
+   */
+  public void upsertScramCredential(String user, io.brook.proto.v1.ScramMechanism mechanism, char[] password, int iterations) {
+    io.brook.proto.security.Scram.checkIterations(iterations);
+    if (password.length == 0) {
+      throw new IllegalArgumentException("the password is empty");
+    }
+    byte[] salt = io.brook.proto.security.Scram.newSalt();
+    byte[] salted = io.brook.proto.security.Scram.saltedPassword(mechanism, password, salt, iterations);
+    try {
+      alterUserScramCredentials(List.of(io.brook.proto.v1.ScramCredentialUpsertion.newBuilder().setName(user)
+          .setMechanism(mechanism).setIterations(iterations).setSalt(com.google.protobuf.ByteString.copyFrom(salt))
+          .setSaltedPassword(com.google.protobuf.ByteString.copyFrom(salted)).build()), List.of());
+    } finally {
+      java.util.Arrays.fill(salted, (byte) 0);
+    }
+  }
+
+  /**
+   * Kafka's AlterUserScramCredentials: all changes in one metadata entry, or none.
+   *
+   * @throws BrookException RESOURCE_NOT_FOUND for deleting a credential that does not exist,
+   *     INVALID_REQUEST, UNSUPPORTED_SASL_MECHANISM, UNACCEPTABLE_CREDENTIAL
+   */
+  public void alterUserScramCredentials(List<io.brook.proto.v1.ScramCredentialUpsertion> upsertions,
+                                        List<io.brook.proto.v1.ScramCredentialDeletion> deletions) {
+    io.brook.proto.v1.AlterUserScramCredentialsRequest req = io.brook.proto.v1.AlterUserScramCredentialsRequest.newBuilder()
+        .addAllUpsertions(upsertions).addAllDeletions(deletions).build();
+    call(s -> s.alterUserScramCredentials(req));
+  }
+
+  /**
+   * Users and their SCRAM mechanisms and iteration counts (never salts or keys), by name; every
+   * user when {@code users} is empty.
+   *
+   * @throws BrookException RESOURCE_NOT_FOUND for a named user without credentials
+   */
+  public List<io.brook.proto.v1.UserScramCredentialsDescription> describeUserScramCredentials(List<String> users) {
+    return call(s -> s.describeUserScramCredentials(io.brook.proto.v1.DescribeUserScramCredentialsRequest.newBuilder()
+        .addAllUsers(users).build())).getResultsList();
+  }
+
+  /**
+   * Kafka's CreateAcls: all bindings in one metadata entry, or none; existing ones are kept once.
+   *
+   * @throws BrookException INVALID_REQUEST naming what is wrong with a binding
+   */
+  public void createAcls(List<io.brook.proto.v1.AclBinding> acls) {
+    io.brook.proto.v1.CreateAclsRequest req = io.brook.proto.v1.CreateAclsRequest.newBuilder().addAllCreations(acls).build();
+    call(s -> s.createAcls(req));
+  }
+
+  /** Kafka's DescribeAcls: the ACLs the filter matches (unset fields match anything). */
+  public List<io.brook.proto.v1.AclBinding> describeAcls(io.brook.proto.v1.AclBindingFilter filter) {
+    return call(s -> s.describeAcls(io.brook.proto.v1.DescribeAclsRequest.newBuilder().setFilter(filter).build()))
+        .getAclsList();
+  }
+
+  /** Kafka's DeleteAcls: removes every ACL one of the filters matches; returns those removed. */
+  public List<io.brook.proto.v1.AclBinding> deleteAcls(List<io.brook.proto.v1.AclBindingFilter> filters) {
+    io.brook.proto.v1.DeleteAclsRequest req = io.brook.proto.v1.DeleteAclsRequest.newBuilder().addAllFilters(filters).build();
+    return call(s -> s.deleteAcls(req)).getDeletedList();
   }
 
   /** Runs one call against the bootstrap servers in turn, retrying retriable failures until the timeout. */

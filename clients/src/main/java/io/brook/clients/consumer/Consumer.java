@@ -113,8 +113,14 @@ public final class Consumer implements AutoCloseable {
   private record Completed(TopicPartition tp, long generation, long fetchOffset, FetchResponse response, Throwable error) {}
 
   public Consumer(ConsumerConfig config) {
+    this(config, io.brook.clients.internals.SaslClientConfig.NONE);
+  }
+
+  /** A consumer that authenticates as {@code sasl}'s user (docs/security.md). */
+  public Consumer(ConsumerConfig config, io.brook.clients.internals.SaslClientConfig sasl) {
     this.config = config;
-    this.channels = new ChannelPool(config.security());
+    this.channels = new ChannelPool(config.security(),
+        (sasl == io.brook.clients.internals.SaslClientConfig.NONE ? config.security().sasl() : sasl).callCredentials());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.groups = new GroupClient(this::brokerAddresses, channels);
     this.nextAutoCommitMs = System.currentTimeMillis() + config.autoCommitIntervalMs();

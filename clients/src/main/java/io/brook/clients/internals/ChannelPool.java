@@ -16,6 +16,8 @@ public final class ChannelPool implements AutoCloseable {
   private static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private final ClientSecurityConfig.Transport transport;
+  /** Sent with every call on every channel (username/password), or null. */
+  private final io.grpc.CallCredentials credentials;
 
   /** Plaintext channels. */
   public ChannelPool() {
@@ -23,11 +25,22 @@ public final class ChannelPool implements AutoCloseable {
   }
 
   /**
-   * Channels secured as {@code security} says (TLS with the CAs and, for mutual TLS, the client
-   * certificate; the files are reloaded while the pool is open).
+   * Channels secured as {@code security} says: TLS with the CAs and, for mutual TLS, the client
+   * certificate (the files are reloaded while the pool is open); with a SASL protocol, the user's
+   * credentials on every call.
    */
   public ChannelPool(ClientSecurityConfig security) {
+    this(security, security.sasl().callCredentials());
+  }
+
+  /**
+   * @param security    TLS as {@code security} says
+   * @param credentials added to every call (e.g. {@link SaslClientConfig#callCredentials()}), or
+   *                    null for none
+   */
+  public ChannelPool(ClientSecurityConfig security, io.grpc.CallCredentials credentials) {
     this.transport = security.open();
+    this.credentials = credentials;
   }
 
   /** Whether the channels speak TLS. */
@@ -38,7 +51,11 @@ public final class ChannelPool implements AutoCloseable {
   public ManagedChannel get(String hostPort) {
     return channels.computeIfAbsent(hostPort, hp -> {
       HostPort parsed = HostPort.parse(hp);
-      return NettyChannelBuilder.forAddress(parsed.host(), parsed.port(), transport.channelCredentials())
+      NettyChannelBuilder b = NettyChannelBuilder.forAddress(parsed.host(), parsed.port(), transport.channelCredentials());
+      if (credentials != null) {
+        b.intercept(SaslClientConfig.withCredentials(credentials));
+      }
+      return b
           .maxInboundMessageSize(MAX_MESSAGE_BYTES)
           .keepAliveTime(30, TimeUnit.SECONDS)
           .build();

@@ -42,8 +42,14 @@ public final class Producer implements AutoCloseable {
   private volatile boolean closed;
 
   public Producer(ProducerConfig config) {
+    this(config, io.brook.clients.internals.SaslClientConfig.NONE);
+  }
+
+  /** A producer that authenticates as {@code sasl}'s user (docs/security.md). */
+  public Producer(ProducerConfig config, io.brook.clients.internals.SaslClientConfig sasl) {
     this.config = config;
-    this.channels = new ChannelPool(config.security());
+    this.channels = new ChannelPool(config.security(),
+        (sasl == io.brook.clients.internals.SaslClientConfig.NONE ? config.security().sasl() : sasl).callCredentials());
     this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.requestTimeoutMs(), 5 * 60_000);
     this.accumulator = new RecordAccumulator(config);
     this.sender = new Sender(config, accumulator, metadata, channels);

@@ -1,5 +1,6 @@
 package io.brook.clients.security;
 
+import io.brook.clients.internals.SaslClientConfig;
 import io.brook.security.ReloadingTls;
 import io.brook.security.TlsConfigException;
 import io.brook.security.TlsSettings;
@@ -21,7 +22,10 @@ import java.util.Set;
  * properties — the keys of a {@code --command-config} file, or of a client config map:
  *
  * <ul>
- *   <li>{@code security.protocol}: {@code PLAINTEXT} (default) or {@code SSL};
+ *   <li>{@code security.protocol}: {@code PLAINTEXT} (default), {@code SSL}, or with a user
+ *       ({@code sasl.mechanism} and {@code sasl.jaas.config} or {@code sasl.username}/{@code
+ *       sasl.password}, see {@link SaslClientConfig}) {@code SASL_SSL} or {@code SASL_PLAINTEXT},
+ *       Kafka's names;
  *   <li>{@code ssl.ca.certificates}: PEM file of the CAs the broker's certificate must lead to
  *       (required with SSL);
  *   <li>{@code ssl.certificate}, {@code ssl.private.key}: this client's certificate chain and
@@ -45,16 +49,20 @@ public final class ClientSecurityConfig {
       TlsSettings.SSL_CERTIFICATE_RELOAD_INTERVAL_MS);
 
   /** No TLS, no authentication. */
-  public static final ClientSecurityConfig PLAINTEXT = new ClientSecurityConfig("PLAINTEXT", null, Map.of());
+  public static final ClientSecurityConfig PLAINTEXT = new ClientSecurityConfig("PLAINTEXT", null, Map.of(),
+      SaslClientConfig.NONE);
 
   private final String securityProtocol;
   private final TlsSettings tls;
   private final Map<String, String> properties;
+  private final SaslClientConfig sasl;
 
-  private ClientSecurityConfig(String securityProtocol, TlsSettings tls, Map<String, String> properties) {
+  private ClientSecurityConfig(String securityProtocol, TlsSettings tls, Map<String, String> properties,
+                               SaslClientConfig sasl) {
     this.securityProtocol = securityProtocol;
     this.tls = tls;
     this.properties = Map.copyOf(properties);
+    this.sasl = sasl;
   }
 
   /** Whether {@code key} is a security setting ({@code security.protocol}, {@code ssl.*}, {@code sasl.*}). */
@@ -81,18 +89,29 @@ public final class ClientSecurityConfig {
       }
     }
     String protocol = own.getOrDefault(SECURITY_PROTOCOL, "PLAINTEXT").toUpperCase(Locale.ROOT);
-    if (!protocol.equals("PLAINTEXT") && !protocol.equals("SSL")) {
+    if (!Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL").contains(protocol)) {
       throw new IllegalArgumentException("invalid value '" + own.get(SECURITY_PROTOCOL) + "' for security.protocol:"
-          + " expected PLAINTEXT or SSL");
+          + " expected PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT");
     }
-    if (protocol.equals("PLAINTEXT")) {
+    SaslClientConfig sasl = SaslClientConfig.parse(own);
+    boolean saslProtocol = protocol.startsWith("SASL_");
+    if (saslProtocol && sasl == SaslClientConfig.NONE) {
+      throw new IllegalArgumentException("security.protocol=" + protocol + " needs a user: sasl.mechanism=SCRAM-SHA-256"
+          + " (or -512) and sasl.jaas.config, or sasl.username and sasl.password");
+    }
+    if (!saslProtocol && sasl != SaslClientConfig.NONE) {
+      throw new IllegalArgumentException("sasl.mechanism is set but security.protocol is " + protocol
+          + ": set security.protocol=" + (protocol.equals("SSL") ? "SASL_SSL" : "SASL_SSL (or SASL_PLAINTEXT)")
+          + " to log in as the user");
+    }
+    if (protocol.equals("PLAINTEXT") || protocol.equals("SASL_PLAINTEXT")) {
       for (String k : own.keySet()) {
         if (k.startsWith("ssl.")) {
-          throw new IllegalArgumentException(k + " is set but security.protocol is PLAINTEXT: set security.protocol=SSL"
-              + " to use TLS");
+          throw new IllegalArgumentException(k + " is set but security.protocol is " + protocol + ": set security.protocol="
+              + (saslProtocol ? "SASL_SSL" : "SSL") + " to use TLS");
         }
       }
-      return new ClientSecurityConfig(protocol, null, own);
+      return new ClientSecurityConfig(protocol, null, own, sasl);
     }
     String algorithm = own.getOrDefault(TlsSettings.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM, "https");
     if (!algorithm.isEmpty() && !algorithm.equalsIgnoreCase("https")) {
@@ -110,7 +129,7 @@ public final class ClientSecurityConfig {
     TlsSettings tls = new TlsSettings(path(own, TlsSettings.SSL_CERTIFICATE), path(own, TlsSettings.SSL_PRIVATE_KEY),
         path(own, TlsSettings.SSL_CA_CERTIFICATES), TlsSettings.ClientAuth.NONE, !algorithm.isEmpty(), reloadMs);
     tls.validate(false);
-    return new ClientSecurityConfig(protocol, tls, own);
+    return new ClientSecurityConfig(protocol, tls, own, sasl);
   }
 
   /**
@@ -134,7 +153,7 @@ public final class ClientSecurityConfig {
     }
   }
 
-  /** {@code PLAINTEXT} or {@code SSL}. */
+  /** {@code PLAINTEXT}, {@code SSL}, {@code SASL_SSL} or {@code SASL_PLAINTEXT}. */
   public String securityProtocol() {
     return securityProtocol;
   }
@@ -147,6 +166,11 @@ public final class ClientSecurityConfig {
   /** The TLS settings, or null with PLAINTEXT. */
   public TlsSettings tls() {
     return tls;
+  }
+
+  /** The user to log in as (with a SASL protocol), or {@link SaslClientConfig#NONE}. */
+  public SaslClientConfig sasl() {
+    return sasl;
   }
 
   /** The security properties as given ({@code security.protocol}, {@code ssl.*}, {@code sasl.*}). */

@@ -136,6 +136,24 @@ public final class ControllerGrpcService extends ControllerServiceGrpc.Controlle
     }
 
     @Override
+    public void alterScramCredentials(io.brook.proto.metadata.v1.AlterScramCredentialsRequest request,
+                                      StreamObserver<io.brook.proto.metadata.v1.AlterScramCredentialsResponse> out) {
+        reply(controller.alterScramCredentials(request), out);
+    }
+
+    @Override
+    public void createAcls(io.brook.proto.v1.CreateAclsRequest request,
+                           StreamObserver<io.brook.proto.v1.CreateAclsResponse> out) {
+        reply(controller.createAcls(request), out);
+    }
+
+    @Override
+    public void deleteAcls(io.brook.proto.v1.DeleteAclsRequest request,
+                           StreamObserver<io.brook.proto.v1.DeleteAclsResponse> out) {
+        reply(controller.deleteAcls(request), out);
+    }
+
+    @Override
     public void allocateProducerIds(AllocateProducerIdsRequest request,
                                     StreamObserver<AllocateProducerIdsResponse> out) {
         reply(controller.allocateProducerIds(request), out);

@@ -237,6 +237,22 @@ public final class MetadataClient implements AutoCloseable {
         return caller.call("AlterPartitionReassignments", stub -> stub.alterPartitionReassignments(request));
     }
 
+    /** Users' SCRAM credentials on the active controller, all or nothing. */
+    public io.brook.proto.metadata.v1.AlterScramCredentialsResponse alterScramCredentials(
+            io.brook.proto.metadata.v1.AlterScramCredentialsRequest request) {
+        return caller.call("AlterScramCredentials", stub -> stub.alterScramCredentials(request));
+    }
+
+    /** Adds ACLs on the active controller, all or nothing. */
+    public io.brook.proto.v1.CreateAclsResponse createAcls(io.brook.proto.v1.CreateAclsRequest request) {
+        return caller.call("CreateAcls", stub -> stub.createAcls(request));
+    }
+
+    /** Removes the ACLs matching the filters on the active controller. */
+    public io.brook.proto.v1.DeleteAclsResponse deleteAcls(io.brook.proto.v1.DeleteAclsRequest request) {
+        return caller.call("DeleteAcls", stub -> stub.deleteAcls(request));
+    }
+
     /** The quorum as the first voter that answers sees it. */
     public DescribeQuorumResponse describeQuorum() {
         return caller.call("DescribeQuorum", stub -> stub.describeQuorum(DescribeQuorumRequest.getDefaultInstance()));

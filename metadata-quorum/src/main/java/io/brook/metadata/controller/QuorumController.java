@@ -112,6 +112,7 @@ public final class QuorumController implements AutoCloseable {
     private final ElectLeadersHandler electLeaders;
     private final ReassignPartitionsHandler reassignPartitions;
     private final ControllerLimits limits;
+    private final SecurityHandler security;
 
     private long activeTerm = -1;
     private boolean writeInFlight;
@@ -178,6 +179,7 @@ public final class QuorumController implements AutoCloseable {
         this.brokers = new BrokerLifecycle(new BrokerHeartbeatTracker(sessionTimeoutMs));
         this.createTopics = new CreateTopicsHandler(random, limits);
         this.createPartitions = new CreatePartitionsHandler(random, limits);
+        this.security = new SecurityHandler(random);
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "brook-controller-" + nodeId);
             t.setDaemon(true);
@@ -246,6 +248,22 @@ public final class QuorumController implements AutoCloseable {
     public CompletableFuture<io.brook.proto.v1.AlterPartitionReassignmentsResponse> alterPartitionReassignments(
             io.brook.proto.v1.AlterPartitionReassignmentsRequest req) {
         return submit("AlterPartitionReassignments", image -> reassignPartitions.handle(image, req));
+    }
+
+    /** Adds, replaces and removes users' SCRAM credentials, all or nothing. */
+    public CompletableFuture<io.brook.proto.metadata.v1.AlterScramCredentialsResponse> alterScramCredentials(
+            io.brook.proto.metadata.v1.AlterScramCredentialsRequest req) {
+        return submit("AlterScramCredentials", image -> security.alterScramCredentials(image, req));
+    }
+
+    /** Adds ACLs (those that exist already are skipped), all or nothing. */
+    public CompletableFuture<io.brook.proto.v1.CreateAclsResponse> createAcls(io.brook.proto.v1.CreateAclsRequest req) {
+        return submit("CreateAcls", image -> security.createAcls(image, req));
+    }
+
+    /** Removes every ACL matching one of the filters; the answer lists them. */
+    public CompletableFuture<io.brook.proto.v1.DeleteAclsResponse> deleteAcls(io.brook.proto.v1.DeleteAclsRequest req) {
+        return submit("DeleteAcls", image -> security.deleteAcls(image, req));
     }
 
     /** The error a non-active node answers with: NOT_CONTROLLER and where the leader is, if known. */

@@ -42,7 +42,7 @@ public final class ImageRecords {
         return delta.build(snapshot.getAppliedIndex(), snapshot.getAppliedTerm());
     }
 
-    /** Deterministic order: cluster id, controllers, brokers, topics with their partitions, producer ids, groups. */
+    /** Deterministic order: cluster id, controllers, brokers, topics with their partitions, producer ids, groups, ACLs, SCRAM credentials. */
     public static List<MetadataRecord> toRecords(MetadataImage image) {
         List<MetadataRecord> out = new ArrayList<>();
         if (!image.clusterId().isEmpty()) {
@@ -88,6 +88,13 @@ public final class ImageRecords {
                             .setGroupId(g.groupId()).setMemberId(memberId).addAllPartitions(topicPartitions(partitions)))
                             .build()));
         }
+        image.security().acls().forEach((id, binding) -> out.add(MetadataRecord.newBuilder()
+                .setAccessControlEntry(io.brook.proto.metadata.v1.AccessControlEntryRecord.newBuilder()
+                        .setId(id).setBinding(binding)).build()));
+        image.security().users().forEach((name, creds) -> creds.values().forEach(c -> out.add(MetadataRecord
+                .newBuilder().setUserScramCredential(io.brook.proto.metadata.v1.UserScramCredentialRecord.newBuilder()
+                        .setName(name).setMechanism(c.mechanism()).setSalt(c.salt()).setStoredKey(c.storedKey())
+                        .setServerKey(c.serverKey()).setIterations(c.iterations())).build())));
         return out;
     }
 

@@ -44,6 +44,8 @@ public final class MetadataDelta {
     private final TreeMap<String, GroupImage> groups;
     private long nextProducerId;
     private String clusterId;
+    private TreeMap<String, io.brook.proto.v1.AclBinding> acls;      // null: unchanged
+    private TreeMap<String, Map<io.brook.proto.v1.ScramMechanism, ScramCredential>> users; // null: unchanged
 
     public MetadataDelta(MetadataImage base) {
         this.base = base;
@@ -102,6 +104,39 @@ public final class MetadataDelta {
                     skip("ClusterId", record.getClusterId().getClusterId() + ": the cluster id is " + clusterId);
                 }
             }
+            case ACCESS_CONTROL_ENTRY -> {
+                var r = record.getAccessControlEntry();
+                if (acls().containsKey(r.getId())) {
+                    skip("AccessControlEntry", r.getId() + " exists");
+                } else {
+                    acls().put(r.getId(), r.getBinding());
+                }
+            }
+            case REMOVE_ACCESS_CONTROL_ENTRY -> {
+                if (acls().remove(record.getRemoveAccessControlEntry().getId()) == null) {
+                    skip("RemoveAccessControlEntry", record.getRemoveAccessControlEntry().getId());
+                }
+            }
+            case USER_SCRAM_CREDENTIAL -> {
+                var r = record.getUserScramCredential();
+                Map<io.brook.proto.v1.ScramMechanism, ScramCredential> creds = new TreeMap<>(
+                        users().getOrDefault(r.getName(), Map.of()));
+                creds.put(r.getMechanism(), new ScramCredential(r.getMechanism(), r.getSalt(), r.getStoredKey(),
+                        r.getServerKey(), r.getIterations()));
+                users().put(r.getName(), creds);
+            }
+            case REMOVE_USER_SCRAM_CREDENTIAL -> {
+                var r = record.getRemoveUserScramCredential();
+                Map<io.brook.proto.v1.ScramMechanism, ScramCredential> creds = new TreeMap<>(
+                        users().getOrDefault(r.getName(), Map.of()));
+                if (creds.remove(r.getMechanism()) == null) {
+                    skip("RemoveUserScramCredential", r.getName() + " " + r.getMechanism());
+                } else if (creds.isEmpty()) {
+                    users().remove(r.getName());
+                } else {
+                    users().put(r.getName(), creds);
+                }
+            }
             case NO_OP -> {
                 // Nothing to change: the entry only advances the applied index.
             }
@@ -116,7 +151,24 @@ public final class MetadataDelta {
                 topics.put(topicId, new TopicImage(t.id(), t.name(), t.configs(), partitions));
             }
         });
-        return new MetadataImage(index, term, brokers, topics, nextProducerId, controllers, groups, clusterId);
+        SecurityImage security = acls == null && users == null ? base.security()
+                : new SecurityImage(acls == null ? base.security().acls() : acls,
+                        users == null ? base.security().users() : users);
+        return new MetadataImage(index, term, brokers, topics, nextProducerId, controllers, groups, clusterId, security);
+    }
+
+    private TreeMap<String, io.brook.proto.v1.AclBinding> acls() {
+        if (acls == null) {
+            acls = new TreeMap<>(base.security().acls());
+        }
+        return acls;
+    }
+
+    private TreeMap<String, Map<io.brook.proto.v1.ScramMechanism, ScramCredential>> users() {
+        if (users == null) {
+            users = new TreeMap<>(base.security().users());
+        }
+        return users;
     }
 
     private void registerBroker(RegisterBrokerRecord r, long entryIndex) {

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param appliedTerm  Raft term of that entry
  * @param clusterId    the cluster's id (a ClusterIdRecord, written once by the first active
  *                     controller), or "" before it is written
+ * @param security     ACLs and users' SCRAM credentials
  */
 public record MetadataImage(long appliedIndex, long appliedTerm,
                             Map<Integer, BrokerRegistration> brokers,
@@ -23,19 +24,32 @@ public record MetadataImage(long appliedIndex, long appliedTerm,
                             long nextProducerId,
                             Map<Integer, ControllerEndpoint> controllers,
                             Map<String, GroupImage> groups,
-                            String clusterId) {
+                            String clusterId,
+                            SecurityImage security) {
 
-    public static final MetadataImage EMPTY = new MetadataImage(0, 0, Map.of(), Map.of(), 0, Map.of(), Map.of(), "");
+    public static final MetadataImage EMPTY = new MetadataImage(0, 0, Map.of(), Map.of(), 0, Map.of(), Map.of(), "",
+            SecurityImage.EMPTY);
+
+    /** An image without ACLs or users. */
+    public MetadataImage(long appliedIndex, long appliedTerm, Map<Integer, BrokerRegistration> brokers,
+                         Map<String, TopicImage> topicsById, long nextProducerId,
+                         Map<Integer, ControllerEndpoint> controllers, Map<String, GroupImage> groups,
+                         String clusterId) {
+        this(appliedIndex, appliedTerm, brokers, topicsById, nextProducerId, controllers, groups, clusterId,
+                SecurityImage.EMPTY);
+    }
 
     /** An image without a cluster id (tests, and images built before the first controller wrote one). */
     public MetadataImage(long appliedIndex, long appliedTerm, Map<Integer, BrokerRegistration> brokers,
                          Map<String, TopicImage> topicsById, long nextProducerId,
                          Map<Integer, ControllerEndpoint> controllers, Map<String, GroupImage> groups) {
-        this(appliedIndex, appliedTerm, brokers, topicsById, nextProducerId, controllers, groups, "");
+        this(appliedIndex, appliedTerm, brokers, topicsById, nextProducerId, controllers, groups, "",
+                SecurityImage.EMPTY);
     }
 
     public MetadataImage {
         clusterId = clusterId == null ? "" : clusterId;
+        security = security == null ? SecurityImage.EMPTY : security;
         brokers = SortedMaps.copyOf(brokers);
         topicsById = SortedMaps.copyOf(topicsById);
         controllers = SortedMaps.copyOf(controllers);

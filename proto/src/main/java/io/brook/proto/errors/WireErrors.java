@@ -151,6 +151,11 @@ public final class WireErrors {
           Status.Code.FAILED_PRECONDITION;
       case REQUEST_TIMED_OUT -> Status.Code.DEADLINE_EXCEEDED;
       case STORAGE_ERROR -> Status.Code.UNAVAILABLE;
+      case TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED ->
+          Status.Code.PERMISSION_DENIED;
+      case SASL_AUTHENTICATION_FAILED -> Status.Code.UNAUTHENTICATED;
+      case UNSUPPORTED_SASL_MECHANISM, UNACCEPTABLE_CREDENTIAL -> Status.Code.INVALID_ARGUMENT;
+      case RESOURCE_NOT_FOUND -> Status.Code.NOT_FOUND;
       default -> Status.Code.INTERNAL;
     };
   }
@@ -204,6 +209,7 @@ public final class WireErrors {
     ErrorCode code = switch (grpc.getCode()) {
       case UNAVAILABLE -> ErrorCode.LEADER_NOT_AVAILABLE;
       case DEADLINE_EXCEEDED, CANCELLED -> ErrorCode.REQUEST_TIMED_OUT;
+      case UNAUTHENTICATED -> ErrorCode.SASL_AUTHENTICATION_FAILED;
       default -> ErrorCode.UNKNOWN_SERVER_ERROR;
     };
     String what = grpc.getDescription() != null ? grpc.getDescription() : String.valueOf(grpc.getCode());
