@@ -95,7 +95,7 @@ class SecurityCommandsTest {
   }
 
   private static Admin as(String user, String password) {
-    return new Admin(List.of(bootstrap), 10_000, Map.of("sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
+    return new Admin(List.of(bootstrap), 10_000, Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "SCRAM-SHA-256", "sasl.jaas.config",
         "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user + "\" password=\""
             + password + "\";"));
   }
@@ -179,7 +179,8 @@ class SecurityCommandsTest {
     Files.writeString(pw, "erin-secret\n");
     assertThat(run("", "users", "add", "erin", "--password-file", pw.toString()).exit()).isZero();
     assertThat(run("", "topics", "create", "payments", "--partitions", "1").exit()).isZero();
-    Map<String, String> props = Map.of("bootstrap.servers", bootstrap, "sasl.mechanism", "SCRAM-SHA-256",
+    Map<String, String> props = Map.of("bootstrap.servers", bootstrap, "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", "SCRAM-SHA-256",
         "sasl.username", "erin", "sasl.password", "erin-secret", "delivery.timeout.ms", "4000", "max.block.ms", "3000",
         "request.timeout.ms", "2000", "linger.ms", "0");
     io.brook.clients.internals.SaslClientConfig sasl = io.brook.clients.internals.SaslClientConfig.parse(props);
@@ -203,7 +204,8 @@ class SecurityCommandsTest {
           .get(20, TimeUnit.SECONDS);
     }
     io.brook.clients.consumer.ConsumerConfig cc = io.brook.clients.consumer.ConsumerConfig.fromProperties(Map.of(
-        "bootstrap.servers", bootstrap, "auto.offset.reset", "earliest", "sasl.mechanism", "SCRAM-SHA-256",
+        "bootstrap.servers", bootstrap, "auto.offset.reset", "earliest", "security.protocol", "SASL_PLAINTEXT",
+        "sasl.mechanism", "SCRAM-SHA-256",
         "sasl.username", "erin", "sasl.password", "erin-secret"));
     try (io.brook.clients.consumer.Consumer consumer = new io.brook.clients.consumer.Consumer(cc, sasl)) {
       consumer.assign(List.of(new io.brook.storage.TopicPartition("payments", 0)));

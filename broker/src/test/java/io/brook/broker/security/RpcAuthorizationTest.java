@@ -198,7 +198,7 @@ class RpcAuthorizationTest {
       }
     }
     assertThat(served).as("the table names no method the node does not serve").containsAll(RpcAuthorization.RULES.keySet());
-    assertThat(RpcAuthorization.RULES).hasSameSizeAs(EXPECTED).hasSize(47);
+    assertThat(RpcAuthorization.RULES).hasSameSizeAs(EXPECTED).hasSize(50);
   }
 
   /** What came back: a status (OK if the first message arrived), with the Brook error code if any. */
@@ -347,7 +347,7 @@ class RpcAuthorizationTest {
           .setPrincipal("User:alice")).build());
       before = state();
     }
-    assertThat(refused).isEqualTo(43);
+    assertThat(refused).isEqualTo(46);
   }
 
   @Test

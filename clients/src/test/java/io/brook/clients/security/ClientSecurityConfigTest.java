@@ -31,9 +31,12 @@ class ClientSecurityConfigTest {
 
   @Test
   void sslWithCaAndClientCertificate() {
-    ClientSecurityConfig c = ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SSL",
+    ClientSecurityConfig c = ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SASL_SSL",
         "ssl.ca.certificates", dir.resolve("ca.pem").toString(), "ssl.certificate", dir.resolve("client-alice.pem").toString(),
-        "ssl.private.key", dir.resolve("client-alice.key").toString(), "sasl.mechanism", "SCRAM-SHA-256"));
+        "ssl.private.key", dir.resolve("client-alice.key").toString(), "sasl.mechanism", "SCRAM-SHA-256",
+        "sasl.username", "alice", "sasl.password", "pw"));
+    assertThat(c.sasl().username()).isEqualTo("alice");
+    assertThat(c.sasl().callCredentials()).isNotNull();
     assertThat(c.tlsEnabled()).isTrue();
     assertThat(c.tls().hasCertificate()).isTrue();
     assertThat(c.tls().verifyHostname()).isTrue();
@@ -48,7 +51,15 @@ class ClientSecurityConfigTest {
     assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SSL")))
         .hasMessageContaining("ssl.ca.certificates is not set");
     assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("security.protocol", "TLS")))
-        .hasMessage("invalid value 'TLS' for security.protocol: expected PLAINTEXT or SSL");
+        .hasMessage("invalid value 'TLS' for security.protocol: expected PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT");
+    // A user is sent only with a SASL protocol, and a SASL protocol needs one: never silently anonymous.
+    assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("sasl.mechanism", "SCRAM-SHA-256",
+        "sasl.username", "a", "sasl.password", "b"))).hasMessageContaining("security.protocol is PLAINTEXT")
+        .hasMessageContaining("SASL_SSL");
+    assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SASL_PLAINTEXT")))
+        .hasMessageContaining("needs a user");
+    assertThat(ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism",
+        "SCRAM-SHA-512", "sasl.username", "a", "sasl.password", "b")).tlsEnabled()).isFalse();
     assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("ssl.ca.certificates", dir.resolve("ca.pem").toString())))
         .hasMessageContaining("security.protocol is PLAINTEXT");
     assertThatThrownBy(() -> ClientSecurityConfig.fromProperties(Map.of("security.protocol", "SSL",
