@@ -188,8 +188,8 @@ class SecurityCommandsTest {
     props.forEach(pb::set);
     try (io.brook.clients.producer.Producer producer = new io.brook.clients.producer.Producer(pb.build(), sasl)) {
       assertThatThrownBy(() -> producer.send(new io.brook.clients.producer.ProducerRecord("payments",
-          "denied".getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS)).as("no WRITE on payments yet")
-          .isInstanceOf(java.util.concurrent.ExecutionException.class);
+          "denied".getBytes(StandardCharsets.UTF_8))).get(20, TimeUnit.SECONDS)).as("no ACL on payments yet: refused, not 'unknown'")
+          .hasMessageContaining("User:erin is not authorized to").hasMessageContaining("Topic:payments");
     }
     Run grant = run("", "acls", "add", "--allow-principal", "User:erin", "--producer", "--consumer", "--topic", "payments",
         "--group", "payers");

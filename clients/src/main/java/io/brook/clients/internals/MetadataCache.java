@@ -26,8 +26,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MetadataCache {
   /** An immutable view of one metadata answer. */
-  public record Snapshot(Map<Integer, BrokerEndpoint> brokers, Map<String, TopicMetadata> topics, long fetchedAtMs) {
-    static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of(), 0);
+  public record Snapshot(Map<Integer, BrokerEndpoint> brokers, Map<String, TopicMetadata> topics, long fetchedAtMs,
+                         Map<String, io.brook.proto.common.v1.ErrorDetail> refused) {
+    static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of(), 0, Map.of());
 
     /** Leader broker of a partition, if there is one right now. */
     public Optional<BrokerEndpoint> leader(String topic, int partition) {
@@ -39,7 +40,17 @@ public final class MetadataCache {
       return Optional.ofNullable(brokers.get(p.getLeader()));
     }
 
+    /**
+     * Partitions of {@code topic}; -1 if the metadata does not know it.
+     *
+     * @throws BrookException TOPIC_AUTHORIZATION_FAILED (with the broker's message) when the
+     *     broker refused to describe the topic to this client: retrying cannot help
+     */
     public int partitionCount(String topic) {
+      io.brook.proto.common.v1.ErrorDetail refusal = refused.get(topic);
+      if (refusal != null) {
+        throw new BrookException(refusal.getCode(), refusal.getMessage());
+      }
       TopicMetadata t = topics.get(topic);
       return t == null ? -1 : t.getPartitionsCount();
     }
@@ -99,12 +110,15 @@ public final class MetadataCache {
         Map<Integer, BrokerEndpoint> brokers = new HashMap<>();
         r.getBrokersList().forEach(b -> brokers.put(b.getId(), b));
         Map<String, TopicMetadata> byName = new HashMap<>();
+        Map<String, io.brook.proto.common.v1.ErrorDetail> refused = new HashMap<>();
         for (TopicMetadata t : r.getTopicsList()) {
           if (t.getError().getCode() == ErrorCode.ERROR_CODE_UNSPECIFIED) {
             byName.put(t.getName(), t);
+          } else if (t.getError().getCode() == ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+            refused.put(t.getName(), t.getError()); // not "unknown": say why, and do not wait for it to appear
           }
         }
-        snapshot = new Snapshot(Map.copyOf(brokers), Map.copyOf(byName), System.currentTimeMillis());
+        snapshot = new Snapshot(Map.copyOf(brokers), Map.copyOf(byName), System.currentTimeMillis(), Map.copyOf(refused));
         return snapshot;
       } catch (RuntimeException e) {
         last = WireErrors.toException(e);

@@ -111,7 +111,7 @@ public final class Producer implements AutoCloseable {
       try {
         n = metadata.current(topic).partitionCount(topic);
       } catch (BrookException e) {
-        if (System.currentTimeMillis() > deadline) {
+        if (e.code() == ErrorCode.TOPIC_AUTHORIZATION_FAILED || System.currentTimeMillis() > deadline) {
           throw e;
         }
         n = -2;
