@@ -6,6 +6,7 @@ import io.brook.launcher.logging.Logging;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,12 +24,29 @@ final class ServerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     NodeConfig config = NodeConfig.load(configFile, System.getenv());
     Logging.configure(config.nodeId(), config.get(NodeConfig.LOG_FORMAT));
-    BrookNode node = BrookNode.start(config);
+    // The hook is in place before the node starts: a SIGTERM during startup (a script that starts
+    // and stops a node at once) waits for the start to finish, then closes the node cleanly and
+    // logs "stopped", instead of the JVM exiting under a half-started node.
+    CountDownLatch startDone = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<BrookNode> node = new AtomicReference<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      node.close();
+      try {
+        startDone.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      BrookNode n = node.get();
+      if (n != null) {
+        n.close();
+      }
       stopped.countDown();
     }, "brook-shutdown"));
+    try {
+      node.set(BrookNode.start(config));
+    } finally {
+      startDone.countDown();
+    }
     stopped.await();
     return 0;
   }

@@ -158,7 +158,11 @@ class QuickstartIT {
         Cli.Result r = bash(line, env, tree);
         assertThat(r.exit()).as("README command `%s` failed: %s", line, r.err()).isZero();
         if (line.contains("server --config deploy/local/node2")) {
-          // The restarted node rejoins.
+          // The restarted node is up (its old registration may still count as unfenced for a few
+          // seconds, so "3 unfenced" alone does not say the new process started), then rejoins.
+          int http2 = ports.get(8081);
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
+              .pollInterval(java.time.Duration.ofMillis(500)).until(() -> httpStatus(http2, "/ready") == 200);
           org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120))
               .pollInterval(java.time.Duration.ofSeconds(1))
               .until(() -> bash("bin/brook cluster describe", env, tree).out().lines()
@@ -219,6 +223,20 @@ class QuickstartIT {
   /** Runs one README line with bash from the repository root, as a user would paste it. */
   private static Cli.Result bash(String line, Map<String, String> env) throws IOException, InterruptedException {
     return bash(line, env, Path.of("..").toAbsolutePath().normalize());
+  }
+
+  private static int httpStatus(int port, String path) {
+    try {
+      java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create("http://127.0.0.1:" + port + path)
+          .toURL().openConnection();
+      c.setConnectTimeout(500);
+      c.setReadTimeout(1000);
+      int code = c.getResponseCode();
+      c.disconnect();
+      return code;
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /** Runs one README line with bash in {@code dir}. */
