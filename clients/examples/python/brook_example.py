@@ -85,7 +85,6 @@ class BrookError(Exception):
         return "error: %s: %s%s" % (self.code, self.message, " (%s)" % "; ".join(extra) if extra else "")
 
 
-
 # ---------------------------------------------------------------------------------- security
 
 class ConfigError(Exception):
