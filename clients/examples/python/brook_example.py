@@ -197,10 +197,9 @@ class Security:
     on every call as `authorization: Basic base64(user:password)` (RFC 7617) and
     `brook-sasl-mechanism`. The same inconsistent settings are refused, with one line."""
 
-    def __init__(self, props=None, source="--command-config"):
+    def __init__(self, props=None):
         own = {k: (v or "").strip() for k, v in (props or {}).items()
                if k == "security.protocol" or k.startswith("ssl.") or k.startswith("sasl.")}
-        self.source = source
         for k in own:
             if k.startswith("ssl.") and k not in SSL_KEYS:
                 raise ConfigError("unknown client setting '%s' (known: %s)"
@@ -358,7 +357,7 @@ def security_from(path):
         return Security()
     props = load_properties(path)
     try:
-        return Security(props, path)
+        return Security(props)
     except ConfigError as e:
         raise ConfigError("%s: %s" % (path, e))
 
