@@ -10,13 +10,19 @@ in its `grpc-status-details-bin` trailer.
     brook_example.py produce TOPIC [--partition P] [--key K] [--header K=V]... [--idempotent] [--batch-size N] VALUE...
     brook_example.py consume TOPIC [--partition P] [--from-beginning | --offset O] [--max N]
 
+Every command takes --command-config FILE: Kafka's client security properties (security.protocol
+PLAINTEXT, SSL, SASL_SSL or SASL_PLAINTEXT; ssl.ca.certificates, ssl.certificate, ssl.private.key;
+sasl.mechanism with sasl.jaas.config or sasl.username/sasl.password), as the Java CLI reads them.
+
 Exit status: 0 on success, 1 on an error (one line on stderr: `error: CODE: message`),
-2 on a usage error.
+2 on a usage error (including an inconsistent --command-config file).
 """
 
 import argparse
+import base64
 import os
 import queue
+import re
 import sys
 import time
 
@@ -79,17 +85,295 @@ class BrookError(Exception):
         return "error: %s: %s%s" % (self.code, self.message, " (%s)" % "; ".join(extra) if extra else "")
 
 
+# ---------------------------------------------------------------------------------- security
+
+class ConfigError(Exception):
+    """A --command-config file that cannot be used: one line, exit status 2."""
+
+
+def load_properties(path):
+    """Reads a Java properties file (java.util.Properties.load): `key=value`, `key: value` or
+    `key value` lines, `#`/`!` comments, a trailing backslash continues the line, backslash escapes
+    (`\\t`, `\\n`, `\\uXXXX`; any other escaped character stands for itself)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ConfigError("cannot read the command config file %s: %s" % (path, e.strerror or e))
+
+    def continues(line):
+        return (len(line) - len(line.rstrip("\\"))) % 2 == 1
+
+    def unescape(text):
+        out, i = [], 0
+        while i < len(text):
+            c = text[i]
+            i += 1
+            if c != "\\" or i >= len(text):
+                out.append(c)
+                continue
+            c = text[i]
+            i += 1
+            if c == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i:i + 4]):
+                out.append(chr(int(text[i:i + 4], 16)))
+                i += 4
+            else:
+                out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(c, c))
+        return "".join(out)
+
+    props, i = {}, 0
+    while i < len(lines):
+        line = lines[i].lstrip(" \t\f")
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        while continues(line):
+            line = line[:-1] + (lines[i].lstrip(" \t\f") if i < len(lines) else "")
+            i += 1
+        # The key ends at the first unescaped '=', ':' or blank.
+        k = 0
+        while k < len(line) and line[k] not in "=: \t\f":
+            k += 2 if line[k] == "\\" else 1
+        key, rest = line[:k], line[k:].lstrip(" \t\f")
+        if rest[:1] in ("=", ":"):
+            rest = rest[1:].lstrip(" \t\f")
+        props[unescape(key)] = unescape(rest)
+    return props
+
+
+def parse_jaas(line):
+    """The options of a JAAS line `LoginModuleClass flag key=value ... ;` (values double-quoted with
+    \\" and \\\\ escaped, or bare), as the Java client's SaslClientConfig reads sasl.jaas.config."""
+    s = line.strip()
+    if not s.endswith(";"):
+        raise ConfigError("sasl.jaas.config must end with ';'")
+    s = s[:-1]
+    head = s.split(None, 2)
+    if len(head) < 2 or head[1].lower() not in ("required", "requisite", "sufficient", "optional"):
+        raise ConfigError("sasl.jaas.config must start with a login module and a flag "
+                          "(e.g. org.apache.kafka.common.security.scram.ScramLoginModule required)")
+    s = head[2] if len(head) > 2 else ""
+    options, i = {}, 0
+    while True:
+        while i < len(s) and s[i].isspace():
+            i += 1
+        if i >= len(s):
+            return options
+        eq = s.find("=", i)
+        if eq < 0:
+            raise ConfigError("sasl.jaas.config: expected key=value at '%s'" % s[i:])
+        key, i, value = s[i:eq].strip(), eq + 1, []
+        if i < len(s) and s[i] == '"':
+            i += 1
+            closed = False
+            while i < len(s):
+                c = s[i]
+                i += 1
+                if c == "\\" and i < len(s):
+                    value.append(s[i])
+                    i += 1
+                elif c == '"':
+                    closed = True
+                    break
+                else:
+                    value.append(c)
+            if not closed:
+                raise ConfigError("sasl.jaas.config: unterminated quote in the value of " + key)
+        else:
+            while i < len(s) and not s[i].isspace():
+                value.append(s[i])
+                i += 1
+        options[key] = "".join(value)
+
+
+SSL_KEYS = ("ssl.ca.certificates", "ssl.certificate", "ssl.private.key", "ssl.endpoint.identification.algorithm",
+            "ssl.certificate.reload.interval.ms")
+SASL_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+class Security:
+    """How connections are made, from Kafka's client properties (the Java client's
+    ClientSecurityConfig and SaslClientConfig, docs/security.md): plaintext or TLS, and a user sent
+    on every call as `authorization: Basic base64(user:password)` (RFC 7617) and
+    `brook-sasl-mechanism`. The same inconsistent settings are refused, with one line."""
+
+    def __init__(self, props=None):
+        own = {k: (v or "").strip() for k, v in (props or {}).items()
+               if k == "security.protocol" or k.startswith("ssl.") or k.startswith("sasl.")}
+        for k in own:
+            if k.startswith("ssl.") and k not in SSL_KEYS:
+                raise ConfigError("unknown client setting '%s' (known: %s)"
+                                  % (k, ", ".join(sorted(SSL_KEYS + ("security.protocol",)))))
+        given = own.get("security.protocol", "PLAINTEXT")
+        self.protocol = given.upper()
+        if self.protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+            raise ConfigError("invalid value '%s' for security.protocol: expected PLAINTEXT, SSL, SASL_SSL or "
+                              "SASL_PLAINTEXT" % given)
+        self.mechanism, self.username, self.password = self.parse_sasl(own)
+        sasl = self.protocol.startswith("SASL_")
+        if sasl and self.mechanism is None:
+            raise ConfigError("security.protocol=%s needs a user: sasl.mechanism=SCRAM-SHA-256 (or -512) and "
+                              "sasl.jaas.config, or sasl.username and sasl.password" % self.protocol)
+        if not sasl and self.mechanism is not None:
+            raise ConfigError("sasl.mechanism is set but security.protocol is %s: set security.protocol=%s to log in "
+                              "as the user" % (self.protocol, "SASL_SSL" if self.protocol == "SSL"
+                                               else "SASL_SSL (or SASL_PLAINTEXT)"))
+        self.tls = self.protocol in ("SSL", "SASL_SSL")
+        if not self.tls:
+            for k in own:
+                if k.startswith("ssl."):
+                    raise ConfigError("%s is set but security.protocol is %s: set security.protocol=%s to use TLS"
+                                      % (k, self.protocol, "SASL_SSL" if sasl else "SSL"))
+            return
+        if own.get("ssl.endpoint.identification.algorithm", "https").lower() != "https":
+            raise ConfigError("ssl.endpoint.identification.algorithm=%s is not supported here: gRPC Python always "
+                              "checks that the broker's certificate names the host dialled (https)"
+                              % own["ssl.endpoint.identification.algorithm"])
+        cert, key = own.get("ssl.certificate") or None, own.get("ssl.private.key") or None
+        if (cert is None) != (key is None):
+            raise ConfigError("ssl.private.key is set but ssl.certificate is not: set both or neither" if cert is None
+                              else "ssl.certificate is set but ssl.private.key is not: set both or neither")
+        if not own.get("ssl.ca.certificates"):
+            raise ConfigError("TLS is on (security.protocol=%s) but ssl.ca.certificates is not set (needed to check "
+                              "the broker's certificate)" % self.protocol)
+        self.ca = self.pem("ssl.ca.certificates", own["ssl.ca.certificates"], "CERTIFICATE")
+        self.certificate = self.pem("ssl.certificate", cert, "CERTIFICATE") if cert else None
+        self.private_key = self.pem("ssl.private.key", key, "PRIVATE KEY") if key else None
+
+    @staticmethod
+    def parse_sasl(own):
+        """(mechanism, user, password), or (None, None, None) without a user; as SaslClientConfig.parse."""
+        mech, user, password = own.get("sasl.mechanism"), own.get("sasl.username"), own.get("sasl.password")
+        if own.get("sasl.jaas.config"):
+            options = parse_jaas(own["sasl.jaas.config"])
+            user, password = options.get("username"), options.get("password")
+            if user is None or password is None:
+                raise ConfigError('sasl.jaas.config needs username="..." and password="..."')
+        if not mech:
+            if user is not None or password is not None:
+                raise ConfigError("a user is given but no sasl.mechanism: set it to SCRAM-SHA-256 or SCRAM-SHA-512")
+            return None, None, None
+        if mech.upper() not in SASL_MECHANISMS:
+            raise ConfigError("sasl.mechanism: unsupported SASL mechanism '%s': use SCRAM-SHA-256 or SCRAM-SHA-512"
+                              % mech)
+        if not user or password is None:
+            raise ConfigError("sasl.mechanism=%s needs sasl.jaas.config or sasl.username and sasl.password" % mech)
+        if ":" in user:
+            raise ConfigError("a user name cannot contain ':' (RFC 7617), got '%s'" % user)
+        return mech.upper(), user, password
+
+    @staticmethod
+    def pem(setting, path, kind):
+        """The bytes of a PEM file that holds a `-----BEGIN ...kind-----` block."""
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise ConfigError("%s file %s cannot be read: %s" % (setting, path, e.strerror or e))
+        if not re.search(rb"-----BEGIN [A-Z ]*" + kind.encode() + rb"-----", data):
+            raise ConfigError("%s file %s holds no PEM %s" % (setting, path, kind.lower()))
+        return data
+
+    def metadata(self):
+        """The two headers that carry the user on every call (the Java client's SaslClientConfig)."""
+        basic = base64.b64encode(("%s:%s" % (self.username, self.password)).encode("utf-8")).decode("ascii")
+        return (("authorization", "Basic " + basic), ("brook-sasl-mechanism", self.mechanism))
+
+    def channel(self, address):
+        """A channel to host:port: plaintext, or TLS checking the broker's certificate against
+        ssl.ca.certificates and its name against the host (mutual TLS with ssl.certificate); with a
+        SASL protocol the user goes on every call (call credentials over TLS; over plaintext the
+        same headers from an interceptor, as gRPC sends call credentials only over TLS)."""
+        if self.tls:
+            creds = grpc.ssl_channel_credentials(root_certificates=self.ca, private_key=self.private_key,
+                                                 certificate_chain=self.certificate)
+            if self.mechanism:
+                headers = self.metadata()
+                creds = grpc.composite_channel_credentials(
+                    creds, grpc.metadata_call_credentials(lambda context, callback: callback(headers, None)))
+            return grpc.secure_channel(address, creds)
+        channel = grpc.insecure_channel(address)
+        if self.mechanism:
+            channel = grpc.intercept_channel(channel, _HeaderInterceptor(self.metadata()))
+        return channel
+
+    def explain(self, err):
+        """A hint for a connection that failed below gRPC (TLS against plaintext, an untrusted CA, ...)."""
+        if err.code != "gRPC UNAVAILABLE":
+            return err
+        m = err.message
+        if self.tls:
+            if "WRONG_VERSION_NUMBER" in m or "http1.x" in m:
+                hint = "the broker speaks plaintext, not TLS: set security.protocol=%s in the client config, or turn " \
+                       "TLS on at the broker" % ("SASL_PLAINTEXT" if self.mechanism else "PLAINTEXT")
+            elif "CERTIFICATE_VERIFY_FAILED" in m:
+                hint = "TLS handshake failed: certificate not trusted (its chain does not lead to a CA in " \
+                       "ssl.ca.certificates)"
+            elif "Peer name" in m or "not in peer certificate" in m:
+                hint = "TLS handshake failed: the broker's certificate does not name the host dialled"
+            elif "CERTIFICATE_REQUIRED" in m or "HANDSHAKE_FAILURE" in m:
+                hint = "TLS handshake failed: the broker refused the handshake (does it require a client " \
+                       "certificate? set ssl.certificate and ssl.private.key)"
+            else:
+                return err
+        elif "refused" not in m.lower() and "DNS" not in m and "Deadline" not in m:
+            hint = "the broker closed the connection: if it speaks TLS, set security.protocol=%s and " \
+                   "ssl.ca.certificates in a --command-config file (see README.md, Security)" \
+                   % ("SASL_SSL" if self.mechanism else "SSL")
+        else:
+            return err
+        return BrookError(err.code, "%s (%s)" % (hint, m))
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, details, metadata):
+        self.method, self.timeout, self.credentials = details.method, details.timeout, details.credentials
+        self.wait_for_ready = getattr(details, "wait_for_ready", None)
+        self.compression = getattr(details, "compression", None)
+        self.metadata = metadata
+
+
+class _HeaderInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds fixed headers to every call (a user over SASL_PLAINTEXT)."""
+
+    def __init__(self, headers):
+        self.headers = list(headers)
+
+    def _details(self, details):
+        return _CallDetails(details, list(details.metadata or ()) + self.headers)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._details(details), request)
+
+
+def security_from(path):
+    """The Security of a --command-config file, or plaintext without one.
+
+    Raises ConfigError: the file cannot be read, or its settings are wrong (the file named first)."""
+    if not path:
+        return Security()
+    props = load_properties(path)
+    try:
+        return Security(props)
+    except ConfigError as e:
+        raise ConfigError("%s: %s" % (path, e))
+
+
 class Brook:
     """Channels to the bootstrap servers and to whichever brokers lead the partitions used."""
 
-    def __init__(self, bootstrap, timeout_s):
+    def __init__(self, bootstrap, timeout_s, security=None):
         self.bootstrap = [a.strip() for a in bootstrap.split(",") if a.strip()]
         self.timeout_s = timeout_s
+        self.security = security or Security()
         self.channels = {}
 
     def channel(self, address):
         if address not in self.channels:
-            self.channels[address] = grpc.insecure_channel(address)
+            self.channels[address] = self.security.channel(address)
         return self.channels[address]
 
     def broker(self, address):
@@ -310,6 +594,10 @@ def parsers():
                         help="host:port[,host:port...] of Brook brokers (default: $BROOK_BOOTSTRAP_SERVER "
                              "or localhost:9092)")
     common.add_argument("--request-timeout-ms", type=int, default=30000, help="deadline of each call (default 30000)")
+    common.add_argument("--command-config", metavar="FILE",
+                        help="client security properties, Kafka's names: security.protocol (PLAINTEXT, SSL, SASL_SSL, "
+                             "SASL_PLAINTEXT), ssl.ca.certificates, ssl.certificate, ssl.private.key, sasl.mechanism, "
+                             "sasl.jaas.config or sasl.username and sasl.password (see README.md, Security)")
 
     def command(name, description, run):
         ap = argparse.ArgumentParser(prog="brook_example.py " + name, description=description, parents=[common])
@@ -364,12 +652,17 @@ def main(argv=None):
         print("usage: brook_example.py {%s} [options] (COMMAND --help for more)" % ",".join(commands), file=out)
         return 0 if out is sys.stdout else 2
     args = commands[argv[0]].parse_intermixed_args(argv[1:])
-    brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0)
+    try:
+        security = security_from(args.command_config)
+    except ConfigError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0, security)
     try:
         args.run(brook, args)
         return 0
     except BrookError as e:
-        print(e.line(), file=sys.stderr)
+        print(security.explain(e).line(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A Brook consumer-group member in Python, on stubs generated from proto/ (./generate.sh first).
 
-    brook_group_consumer.py --bootstrap-server H:P GROUP TOPIC [TOPIC...] [--from-beginning] [--max N] [--duration-s S]
+    brook_group_consumer.py --bootstrap-server H:P [--command-config FILE] GROUP TOPIC [TOPIC...] [--from-beginning]
+                            [--max N] [--duration-s S]
 
 KIP-848 model (proto/src/main/proto/brook/v1/groups.proto): the member only heartbeats, with its
 subscription and the partitions it owns; the coordinator answers with the complete assignment.
@@ -11,7 +12,9 @@ committed offset (OffsetFetch; none: the log end, or the start with --from-begin
 auto.offset.reset), each record printed as `partition offset value`.
 Offsets are committed every second and on exit; the member leaves (epoch -1) at the end or on
 SIGTERM. UNKNOWN_MEMBER_ID / FENCED_MEMBER_EPOCH: drop everything without committing and rejoin
-(epoch 0); retriable errors are retried. Exit status 0, or 1 with `error: CODE: message` on stderr.
+(epoch 0); retriable errors are retried. Exit status 0, or 1 with `error: CODE: message` on stderr
+(2: a usage error, or an inconsistent --command-config file). --command-config FILE: the client
+security properties brook_example.py reads (TLS, a SCRAM user; README.md, Security).
 """
 
 import argparse
@@ -21,7 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from brook_example import Brook, BrookError, broker_pb2  # noqa: E402  (also puts generated/ on the path)
+from brook_example import Brook, BrookError, ConfigError, broker_pb2, security_from  # noqa: E402  (also puts generated/ on the path)
 
 try:
     from brook.v1 import groups_pb2 as g, groups_pb2_grpc
@@ -144,8 +147,8 @@ class Member:
             self.member_id = ""
 
 
-def run(args):
-    brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0)
+def run(args, security):
+    brook = Brook(args.bootstrap_server, args.request_timeout_ms / 1000.0, security)
     member = Member(brook, args.group, args.topics)
     if args.from_beginning:
         member.reset = broker_pb2.OFFSET_SPEC_EARLIEST
@@ -204,12 +207,19 @@ def main():
     ap.add_argument("--from-beginning", action="store_true",
                     help="partitions the group has no offset for start at the log start (default: the end)")
     ap.add_argument("--request-timeout-ms", type=int, default=30000)
+    ap.add_argument("--command-config", metavar="FILE",
+                    help="client security properties (security.protocol, ssl.*, sasl.*), as brook_example.py")
     args = ap.parse_args()
     try:
-        run(args)
+        security = security_from(args.command_config)
+    except ConfigError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    try:
+        run(args, security)
         return 0
     except BrookError as e:
-        print(e.line(), file=sys.stderr)
+        print(security.explain(e).line(), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -13,6 +13,7 @@ import io.brook.proto.v1.DescribeGroupResponse;
 import io.brook.proto.v1.GroupMemberDescription;
 import io.brook.proto.v1.GroupTopicPartitions;
 import io.brook.it.ExampleProcess.Result;
+import io.brook.security.DevCertificates;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The Python example client (clients/examples/python) as its README runs it: stubs generated from
  * proto/ by its generate.sh, then brook_example.py against a real node: create a topic, produce
  * plain records with a key and a header, consume them back (Metadata, ListOffsets, Fetch with
- * RECORD_FORMAT_RECORDS), and Brook's error codes read from the grpc-status-details-bin trailer.
+ * RECORD_FORMAT_RECORDS), and Brook's error codes read from the grpc-status-details-bin trailer;
+ * and over TLS as a SCRAM user, with the authorizer on (issue 13).
  *
  * <p>Needs Debian's python3-grpcio, protobuf-compiler and protobuf-compiler-grpc. Skipped where
  * they are missing, except under CI (CI=true), where a missing package fails the test rather
@@ -118,6 +120,17 @@ class PythonClientIT {
       Result exists = example(generated, bootstrap, "create-topic", "py-events");
       assertThat(exists.exit()).isEqualTo(1);
       assertThat(exists.errLines()).singleElement(InstanceOfAssertFactories.STRING).startsWith("error: TOPIC_ALREADY_EXISTS: ");
+
+      // SASL_PLAINTEXT: the user goes with the call over a plaintext channel too; the node checks it
+      // (authentication runs with the authorizer off), and there is no user "nobody".
+      Path nobody = properties("nobody.properties", "security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-256",
+          "sasl.username=nobody", "sasl.password=secret");
+      Result unknownUser = example(generated, bootstrap, "produce", "py-events", "--partition", "1", "sneaky",
+          "--command-config", nobody.toString());
+      assertThat(unknownUser.exit()).isEqualTo(1);
+      assertThat(unknownUser.out()).isEmpty();
+      assertThat(unknownUser.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+          .startsWith("error: SASL_AUTHENTICATION_FAILED: ");
     }
   }
 
@@ -223,6 +236,139 @@ class PythonClientIT {
             .startsWith("Produced 1 record(s) to py-once-" + expected + " at base offset ");
       }
     }
+  }
+
+  /**
+   * Issue 13: the example over TLS as a user, on one node with TLS and the authorizer on. The
+   * admin (a client certificate, a super user) creates a topic, the SCRAM user bob and bob's ACLs
+   * with the Java CLI; brook_example.py creates a topic over mutual TLS with the admin's
+   * certificate; bob, with a SASL_SSL file holding only the CA and his password, produces and
+   * consumes, and joins a group with brook_group_consumer.py. A wrong password, a plaintext
+   * client against the TLS port, and bob on a topic without ACLs each fail with one line and
+   * write nothing; inconsistent files are refused (exit 2) before anything is sent.
+   */
+  @Test
+  void producesAndConsumesOverTlsAsAScramUser() throws Exception {
+    Path generated = generateStubs();
+    Path certs = work.resolve("certs");
+    DevCertificates.create(certs, List.of(1), List.of("admin"), List.of(), DevCertificates.DEFAULT_VALIDITY);
+    String ca = "ssl.ca.certificates=" + certs.resolve("ca.pem");
+    Path admin = properties("admin.properties", "security.protocol=SSL", ca,
+        "ssl.certificate=" + certs.resolve("client-admin.pem"), "ssl.private.key=" + certs.resolve("client-admin.key"));
+    Path bob = properties("bob.properties", "# bob: TLS with only the CA, and his password", "security.protocol=SASL_SSL", ca,
+        "sasl.mechanism=SCRAM-SHA-256",
+        "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required \\",
+        "    username=\"bob\" password=\"bob-secret\";");
+    Path wrong = properties("wrong.properties", "security.protocol=SASL_SSL", ca, "sasl.mechanism=SCRAM-SHA-256",
+        "sasl.username=bob", "sasl.password=not-it");
+    Path plain = properties("plain.properties", "security.protocol=PLAINTEXT");
+    Path password = work.resolve("bob.password");
+    Files.writeString(password, "bob-secret\n");
+
+    Map<String, String> node = Map.of("security.protocol", "SSL",
+        "ssl.certificate", certs.resolve("node-1.pem").toString(), "ssl.private.key", certs.resolve("node-1.key").toString(),
+        "ssl.ca.certificates", certs.resolve("ca.pem").toString(), "authorizer.enabled", "true",
+        "ssl.principal.mapping.rules", "RULE:^CN=(.*)$/$1/,DEFAULT", "super.users", "User:brook-1;User:admin",
+        "group.consumer.heartbeat.interval.ms", "500");
+    try (TestCluster cluster = new TestCluster(work.resolve("cluster"), 1, node).start()) {
+      String bootstrap = cluster.bootstrap();
+      assertThat(bootstrap).as("the dev certificate names 127.0.0.1").startsWith("127.0.0.1:");
+      Map<String, String> env = Map.of("BROOK_BOOTSTRAP_SERVER", bootstrap);
+      for (String[] command : List.of(
+          new String[] {"topics", "create", "py-secure", "--partitions", "1", "--replication-factor", "1"},
+          new String[] {"users", "add", "bob", "--password-file", password.toString()},
+          new String[] {"acls", "add", "--allow-principal", "User:bob", "--operation", "Write", "--operation", "Read",
+              "--operation", "Describe", "--topic", "py-secure"},
+          new String[] {"acls", "add", "--allow-principal", "User:bob", "--operation", "Read", "--group", "py-group"})) {
+        List<String> args = new ArrayList<>(List.of(command));
+        args.addAll(List.of("--command-config", admin.toString()));
+        Cli.Result r = Cli.run(work, env, null, args.toArray(String[]::new));
+        assertThat(r.exit()).as(String.join(" ", command) + ": " + r.err()).isZero();
+      }
+
+      // SSL with a client certificate (mutual TLS): the admin, a super user, from Python.
+      Result other = example(generated, bootstrap, "create-topic", "py-other", "--partitions", "1",
+          "--replication-factor", "1", "--command-config", admin.toString());
+      assertThat(other.exit()).as(other.err()).isZero();
+      assertThat(other.outLines()).containsExactly("Created topic py-other with 1 partition(s)");
+
+      // SASL_SSL: bob, with the CA and his password.
+      Result produce = example(generated, bootstrap, "produce", "py-secure", "--partition", "0", "first", "second", "third",
+          "--command-config", bob.toString());
+      assertThat(produce.exit()).as(produce.err()).isZero();
+      assertThat(produce.outLines()).containsExactly("Produced 3 record(s) to py-secure-0 at base offset 0");
+      Result consume = example(generated, bootstrap, "consume", "py-secure", "--from-beginning", "--max", "3",
+          "--command-config", bob.toString());
+      assertThat(consume.exit()).as(consume.err()).isZero();
+      assertThat(consume.outLines()).containsExactly("first", "second", "third");
+      Result member = ExampleProcess.run(work, work, "PYTHON",
+          Map.of("PYTHONPATH", generated.toString(), "PYTHONDONTWRITEBYTECODE", "1"), Duration.ofSeconds(120),
+          PYTHON, EXAMPLE.resolve("brook_group_consumer.py").toString(), "--bootstrap-server", bootstrap,
+          "--command-config", bob.toString(), "py-group", "py-secure", "--from-beginning", "--max", "3",
+          "--duration-s", "60");
+      assertThat(member.exit()).as(member.err()).isZero();
+      assertThat(member.outLines()).as(member.err()).containsExactly("0 0 first", "0 1 second", "0 2 third");
+
+      // A wrong password: one line, refused before anything runs.
+      Result badPassword = example(generated, bootstrap, "produce", "py-secure", "--partition", "0", "sneaky",
+          "--command-config", wrong.toString());
+      assertThat(badPassword.exit()).isEqualTo(1);
+      assertThat(badPassword.out()).isEmpty();
+      assertThat(badPassword.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+          .startsWith("error: SASL_AUTHENTICATION_FAILED: ").contains("authentication failed");
+
+      // Plaintext against the TLS port: one line that says what to set.
+      Result plaintext = example(generated, bootstrap, "produce", "py-secure", "--partition", "0", "sneaky",
+          "--command-config", plain.toString());
+      assertThat(plaintext.exit()).isEqualTo(1);
+      assertThat(plaintext.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+          .startsWith("error: gRPC UNAVAILABLE: ").contains("security.protocol=SSL");
+
+      // bob has no ACL on py-other: refused by the authorizer, produce and consume alike.
+      Result denied = example(generated, bootstrap, "produce", "py-other", "--partition", "0", "sneaky",
+          "--command-config", bob.toString());
+      assertThat(denied.exit()).isEqualTo(1);
+      assertThat(denied.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+          .startsWith("error: TOPIC_AUTHORIZATION_FAILED: ").contains("User:bob").contains("Topic:py-other");
+      Result deniedRead = example(generated, bootstrap, "consume", "py-other", "--max", "1",
+          "--command-config", bob.toString());
+      assertThat(deniedRead.exit()).isEqualTo(1);
+      assertThat(deniedRead.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+          .startsWith("error: TOPIC_AUTHORIZATION_FAILED: ");
+
+      // Inconsistent files: one line naming the file, exit 2 (the Java client's rules).
+      Map<Path, String> refused = Map.of(
+          properties("no-user.properties", "security.protocol=SASL_SSL", ca), "security.protocol=SASL_SSL needs a user",
+          properties("sasl-under-ssl.properties", "security.protocol=SSL", ca, "sasl.mechanism=SCRAM-SHA-256",
+              "sasl.username=bob", "sasl.password=x"), "but security.protocol is SSL: set security.protocol=SASL_SSL",
+          properties("ssl-under-plaintext.properties", "security.protocol=PLAINTEXT", ca),
+              "ssl.ca.certificates is set but security.protocol is PLAINTEXT",
+          properties("no-ca.properties", "security.protocol=SSL"), "ssl.ca.certificates is not set",
+          properties("bad-jaas.properties", "security.protocol=SASL_SSL", ca, "sasl.mechanism=SCRAM-SHA-256",
+              "sasl.jaas.config=ScramLoginModule required username=\"bob\""), "sasl.jaas.config must end with ';'");
+      for (Map.Entry<Path, String> e : refused.entrySet()) {
+        Result r = example(generated, bootstrap, "produce", "py-secure", "--partition", "0", "sneaky",
+            "--command-config", e.getKey().toString());
+        assertThat(r.exit()).as(r.err()).isEqualTo(2);
+        assertThat(r.errLines()).singleElement(InstanceOfAssertFactories.STRING)
+            .startsWith("error: " + e.getKey() + ": ").contains(e.getValue());
+      }
+
+      // Nothing the refused calls sent was written.
+      Result all = example(generated, bootstrap, "consume", "py-secure", "--from-beginning", "--timeout-ms", "2000",
+          "--command-config", admin.toString());
+      assertThat(all.outLines()).as(all.err()).containsExactly("first", "second", "third");
+      Result otherTopic = example(generated, bootstrap, "consume", "py-other", "--from-beginning", "--timeout-ms", "2000",
+          "--command-config", admin.toString());
+      assertThat(otherTopic.exit()).as(otherTopic.err()).isZero();
+      assertThat(otherTopic.out()).isEmpty();
+    }
+  }
+
+  private Path properties(String name, String... lines) throws IOException {
+    Path file = work.resolve(name);
+    Files.writeString(file, String.join("\n", lines) + "\n");
+    return file;
   }
 
   private static void produce(Producer producer, List<String> sent, int n) throws Exception {
