@@ -130,8 +130,6 @@ public record ConsumerConfig(
       }
       switch (e.getKey()) {
         case "bootstrap.servers" -> { }
-        // The user: read by SaslClientConfig, given to the Consumer beside this config.
-        case "sasl.mechanism", "sasl.jaas.config", "sasl.username", "sasl.password" -> { }
         case "group.id" -> groupId = v.isEmpty() ? null : v;
         case "group.instance.id" -> instanceId = v.isEmpty() ? null : v;
         case "enable.auto.commit" -> autoCommit = parseBoolean(e.getKey(), v);

@@ -181,8 +181,6 @@ public record ProducerConfig(
             enableIdempotence(Boolean.parseBoolean(v));
           }
           case "bootstrap.servers", "key.serializer", "value.serializer", "client.id" -> { }
-          // The user: read by SaslClientConfig, given to the Producer beside this config.
-          case "sasl.mechanism", "sasl.jaas.config", "sasl.username", "sasl.password" -> { }
           default -> throw new IllegalArgumentException("unknown producer setting");
         }
       } catch (IllegalArgumentException e) {
