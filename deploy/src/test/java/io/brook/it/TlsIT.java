@@ -173,6 +173,37 @@ class TlsIT {
     }
   }
 
+  /**
+   * {@code ssl.client.auth=required}: a TLS client without a certificate does not get a
+   * connection (told so in one line), one with a certificate from the cluster's CA does.
+   */
+  @Test
+  void clientAuthRequiredRefusesAClientWithoutACertificate() throws Exception {
+    Path certs = root.resolve("certs");
+    DevCertificates.create(certs, List.of(1), List.of("admin"), List.of(), DevCertificates.DEFAULT_VALIDITY);
+    Path caOnly = properties(root.resolve("client.properties"), "security.protocol=SSL",
+        "ssl.ca.certificates=" + certs.resolve("ca.pem"));
+    Path mutual = properties(root.resolve("admin.properties"), "security.protocol=SSL",
+        "ssl.ca.certificates=" + certs.resolve("ca.pem"), "ssl.certificate=" + certs.resolve("client-admin.pem"),
+        "ssl.private.key=" + certs.resolve("client-admin.key"));
+    Map<String, String> settings = nodeTls(certs, 1);
+    settings.put("ssl.client.auth", "required");
+    try (TestCluster cluster = new TestCluster(root, 1, settings).start()) {
+      String address = cluster.node(1).grpcAddress();
+      Cli.Result refused = Cli.run(root, Map.of(), null, "topics", "create", "t", "-b", address,
+          "--command-config", caOnly.toString());
+      assertThat(refused.exit()).isEqualTo(1);
+      assertThat(refused.err().strip()).isEqualTo("error: TLS handshake with " + address + " failed: the broker"
+          + " requires a client certificate (set ssl.certificate and ssl.private.key)");
+      Cli.Result created = Cli.run(root, Map.of(), null, "topics", "create", "t", "-b", address,
+          "--command-config", mutual.toString());
+      assertThat(created.exit()).as(created.err()).isZero();
+      Cli.Result listed = Cli.run(root, Map.of(), null, "topics", "list", "-b", address,
+          "--command-config", mutual.toString());
+      assertThat(listed.out().lines().toList()).as("only the mutual-TLS client created a topic").containsExactly("t");
+    }
+  }
+
   @Test
   void nodeWithKeyOfAnotherCertificateFailsToStartWithOneLine() throws Exception {
     Path certs = root.resolve("certs");
