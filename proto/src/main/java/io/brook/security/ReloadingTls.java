@@ -153,6 +153,7 @@ public final class ReloadingTls implements AutoCloseable {
     return new ReloadingTls(settings, false);
   }
 
+  /** The settings this instance was built from (file paths, client auth, reload interval). */
   public TlsSettings settings() {
     return settings;
   }

@@ -6,6 +6,7 @@ package io.brook.security;
  * operator, naming the setting and the file.
  */
 public final class TlsConfigException extends IllegalArgumentException {
+  /** @param message one line naming the setting and the file */
   public TlsConfigException(String message) {
     super(message);
   }

@@ -15,6 +15,7 @@ import io.brook.proto.v1.AclResourceType;
  */
 public record Access(Authorizer authorizer, KafkaPrincipal principal, String host) {
 
+  /** Whether this caller may perform {@code op} on the resource {@code type}/{@code name}; never throws. */
   public boolean allowed(AclOperation op, AclResourceType type, String name) {
     return authorizer.authorize(principal, host, op, type, name);
   }

@@ -72,6 +72,7 @@ public final class Authorizer {
     return out;
   }
 
+  /** Whether {@code principal} is in {@code super.users} (which may do everything). */
   public boolean isSuperUser(KafkaPrincipal principal) {
     return superUsers.contains(principal.toString());
   }

@@ -12,13 +12,16 @@ import io.grpc.Context;
  * @param name e.g. {@code alice}, or a certificate's mapped DN
  */
 public record KafkaPrincipal(String type, String name) {
+  /** The one principal type Brook uses (Kafka's {@code KafkaPrincipal.USER_TYPE}). */
   public static final String USER_TYPE = "User";
+  /** A caller with neither a user nor a client certificate. */
   public static final KafkaPrincipal ANONYMOUS = new KafkaPrincipal(USER_TYPE, "ANONYMOUS");
   /** The principal of the current call (ANONYMOUS outside a call or without authentication). */
   public static final Context.Key<KafkaPrincipal> CONTEXT_KEY = Context.keyWithDefault("brook-principal", ANONYMOUS);
   /** The current call's client IP address as text, or "" when unknown (in-process calls). */
   public static final Context.Key<String> CLIENT_HOST_KEY = Context.keyWithDefault("brook-client-host", "");
 
+  /** {@code User:name}. */
   public static KafkaPrincipal user(String name) {
     return new KafkaPrincipal(USER_TYPE, name);
   }

@@ -197,10 +197,12 @@ public final class ClientSecurityConfig {
       this.tls = tls;
     }
 
+    /** Credentials for a Netty channel builder: insecure (plaintext) or TLS with the reloading managers. */
     public ChannelCredentials channelCredentials() {
       return tls == null ? InsecureChannelCredentials.create() : tls.channelCredentials();
     }
 
+    /** Whether the channels speak TLS. */
     public boolean tlsEnabled() {
       return tls != null;
     }
