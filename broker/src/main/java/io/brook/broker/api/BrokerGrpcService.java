@@ -114,6 +114,8 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
 
   @Override
   public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> out) {
+    // Answers of one partition go out in request order (see InOrderAnswers for why).
+    InOrderAnswers<ProduceResponse> answers = new InOrderAnswers<>();
     return new StreamObserver<>() {
       @Override
       public void onNext(ProduceRequest request) {
@@ -126,7 +128,7 @@ public final class BrokerGrpcService extends BrokerServiceGrpc.BrokerServiceImpl
         if (request.getAcks() == Acks.ACKS_NONE) {
           return; // acks=0: the producer does not wait for an answer
         }
-        result.whenComplete((r, e) -> {
+        answers.submit(request.getTopic() + "\u0000" + request.getPartition(), result, (r, e) -> {
           ProduceResponse response = e == null ? r : ProduceResponse.newBuilder()
               .setTopic(request.getTopic()).setPartition(request.getPartition()).setBaseOffset(-1)
               .setCorrelationId(request.getCorrelationId()).setError(Errors.toBrook(e).toDetail()).build();

@@ -194,6 +194,8 @@ final class Sender implements Runnable {
     private final Map<Long, ProducerBatch> outstanding = new ConcurrentHashMap<>();
     private final Map<Long, Long> sentAtMs = new ConcurrentHashMap<>();
     private StreamObserver<ProduceRequest> requests;
+    /** The answers' side of {@link #requests}; null when there is no stream. */
+    private Call call;
 
     BrokerStream(String address) {
       this.address = address;
@@ -201,7 +203,8 @@ final class Sender implements Runnable {
 
     synchronized void send(ProducerBatch batch) {
       if (requests == null) {
-        requests = BrokerServiceGrpc.newStub(channels.get(address)).produceStream(this);
+        call = new Call();
+        requests = BrokerServiceGrpc.newStub(channels.get(address)).produceStream(call);
       }
       long id = correlation.incrementAndGet();
       ProduceRequest req = ProduceRequest.newBuilder()
@@ -271,6 +274,38 @@ final class Sender implements Runnable {
       }
     }
 
+    /**
+     * The answers of one gRPC stream. A stream given up on ({@link #expireIfStuck}, a reset) may
+     * still report its end later: that must not reset its successor's batches, which are then
+     * still on their way (they would be sent a second time while the first copies are live).
+     */
+    private final class Call implements StreamObserver<ProduceResponse> {
+      private boolean current() {
+        synchronized (BrokerStream.this) {
+          return call == this;
+        }
+      }
+
+      @Override
+      public void onNext(ProduceResponse r) {
+        BrokerStream.this.onNext(r);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (current()) {
+          BrokerStream.this.onError(t);
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (current()) {
+          BrokerStream.this.onCompleted();
+        }
+      }
+    }
+
     @Override
     public void onError(Throwable t) {
       BrookException e = WireErrors.toException(t);
@@ -286,12 +321,14 @@ final class Sender implements Runnable {
 
     /** The stream is gone: every unanswered batch goes back for another attempt, in order. */
     private void reset(BrookException cause) {
-      synchronized (this) {
+      Map<Long, ProducerBatch> pending;
+      synchronized (this) { // with send(): a batch is either taken here or sent on the next stream
         requests = null;
+        call = null;
+        pending = new HashMap<>(outstanding);
+        outstanding.clear();
+        sentAtMs.clear();
       }
-      Map<Long, ProducerBatch> pending = new HashMap<>(outstanding);
-      outstanding.clear();
-      sentAtMs.clear();
       pending.entrySet().stream()
           .sorted(Map.Entry.comparingByKey())
           .forEach(e -> onOutcome(e.getValue(), null, cause));

@@ -100,6 +100,16 @@ public final class FakeBrook implements AutoCloseable {
   public final List<Answered> answers = new CopyOnWriteArrayList<>();
   public final List<Received<OffsetCommitRequest>> commits = new CopyOnWriteArrayList<>();
   public final List<Received<OffsetFetchRequest>> offsetFetches = new CopyOnWriteArrayList<>();
+  /**
+   * Produce: the next this many produce requests are refused with NOT_ENOUGH_REPLICAS, writing
+   * nothing (a leader whose ISR is below min.insync.replicas); each refusal is answered only once
+   * the stream's next request has arrived, so the producer has the next batch in flight by then.
+   */
+  public final java.util.concurrent.atomic.AtomicInteger refuseProduce = new java.util.concurrent.atomic.AtomicInteger();
+  /** Produce: the values written per partition, in log order (idempotent duplicates not again). */
+  public final Map<TopicPartition, List<String>> produced = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Produce: the next sequence expected per partition (one producer id). */
+  private final Map<TopicPartition, Integer> nextSequence = new HashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final Server server;
   private volatile int heartbeatIntervalMs = 200;
@@ -202,6 +212,61 @@ public final class FakeBrook implements AutoCloseable {
   }
 
   private final class Broker extends BrokerServiceGrpc.BrokerServiceImplBase {
+    @Override
+    public void initProducerId(io.brook.proto.v1.InitProducerIdRequest r,
+        StreamObserver<io.brook.proto.v1.InitProducerIdResponse> o) {
+      o.onNext(io.brook.proto.v1.InitProducerIdResponse.newBuilder().setProducerId(7).setProducerEpoch(0).build());
+      o.onCompleted();
+    }
+
+    /**
+     * One idempotent producer's batches, checked as the broker does: the next sequence is
+     * written, anything else is OUT_OF_ORDER_SEQUENCE (no duplicate cache: not needed here).
+     */
+    @Override
+    public StreamObserver<io.brook.proto.v1.ProduceRequest> produceStream(StreamObserver<io.brook.proto.v1.ProduceResponse> o) {
+      List<io.brook.proto.v1.ProduceResponse> deferred = new ArrayList<>();
+      return new StreamObserver<>() {
+        @Override
+        public synchronized void onNext(io.brook.proto.v1.ProduceRequest r) {
+          TopicPartition tp = new TopicPartition(r.getTopic(), r.getPartition());
+          io.brook.proto.v1.ProduceResponse.Builder answer = io.brook.proto.v1.ProduceResponse.newBuilder()
+              .setTopic(r.getTopic()).setPartition(r.getPartition()).setCorrelationId(r.getCorrelationId()).setBaseOffset(-1);
+          List<io.brook.proto.v1.ProduceResponse> now = new ArrayList<>(deferred);
+          deferred.clear();
+          io.brook.storage.record.RecordBatch batch = io.brook.storage.record.RecordBatch.wrap(
+              r.getRecordBatches().asReadOnlyByteBuffer());
+          synchronized (lock) {
+            int expected = nextSequence.getOrDefault(tp, 0);
+            List<String> log = produced.computeIfAbsent(tp, k -> new CopyOnWriteArrayList<>());
+            if (refuseProduce.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+              deferred.add(answer.setError(io.brook.proto.common.v1.ErrorDetail.newBuilder()
+                  .setCode(ErrorCode.NOT_ENOUGH_REPLICAS).setMessage("fake: ISR below min.insync.replicas")).build());
+            } else if (batch.baseSequence() != expected) {
+              now.add(answer.setError(io.brook.proto.common.v1.ErrorDetail.newBuilder().setCode(ErrorCode.OUT_OF_ORDER_SEQUENCE)
+                  .setMessage("fake: sequence " + batch.baseSequence() + " but " + expected + " is next")).build());
+            } else {
+              answer.setBaseOffset(log.size());
+              batch.records().forEach(rec -> log.add(new String(rec.value(), StandardCharsets.UTF_8)));
+              nextSequence.put(tp, expected + batch.recordCount());
+              now.add(answer.build());
+            }
+          }
+          now.forEach(o::onNext);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public synchronized void onCompleted() {
+          deferred.forEach(o::onNext);
+          o.onCompleted();
+        }
+      };
+    }
+
     @Override
     public void metadata(MetadataRequest request, StreamObserver<MetadataResponse> o) {
       MetadataResponse.Builder b = MetadataResponse.newBuilder().setControllerId(1).setClusterId("fake")
