@@ -241,8 +241,13 @@ public final class Log implements AutoCloseable {
         expected = ProducerStateTable.nextSequence(lastSequence(b));
       }
     }
+    // A log that has never held a record knows every producer that ever wrote to it (none), so a
+    // producer's first batch here must start at sequence 0: a later batch arriving first means an
+    // earlier one was refused before its append (e.g. the partition not created here yet) and is
+    // being retried; accepting it would leave that earlier batch unwritable (out of sequence).
+    boolean neverWritten = logStartOffset == 0 && logEndOffset == 0;
     ProducerStateTable.BatchMeta original = producerState.check(first.producerId(), first.producerEpoch(),
-        first.baseSequence(), lastSequence(first));
+        first.baseSequence(), lastSequence(first), neverWritten);
     if (original == null) {
       return null;
     }

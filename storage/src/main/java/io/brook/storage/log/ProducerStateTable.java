@@ -46,12 +46,19 @@ final class ProducerStateTable {
   /**
    * Checks a producer batch before it is appended.
    *
+   * @param firstBatchStartsAtZero whether an unknown producer's batch must have sequence 0 (the
+   *     log has never held a record, so the producer cannot have been forgotten here); otherwise an
+   *     unknown producer may continue at any sequence (its state may have expired)
    * @return the already written batch if this is a retry of it, else null (append it)
    * @throws ProducerFencedException if a newer epoch of the producer id wrote here
    * @throws OutOfOrderSequenceException if the batch does not continue the producer's sequence
    */
-  BatchMeta check(long producerId, short epoch, int firstSequence, int lastSequence) {
+  BatchMeta check(long producerId, short epoch, int firstSequence, int lastSequence, boolean firstBatchStartsAtZero) {
     Entry e = producers.get(producerId);
+    if (e == null && firstBatchStartsAtZero && firstSequence != 0) {
+      throw new OutOfOrderSequenceException("producer " + producerId + " sent sequence " + firstSequence
+          + " but 0 is next on this partition (its first batch here has not been written yet)");
+    }
     if (e == null || epoch > e.epoch) {
       return null; // a new producer, or a new epoch of one: its sequence starts afresh
     }

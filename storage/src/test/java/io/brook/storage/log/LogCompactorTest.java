@@ -406,7 +406,8 @@ class LogCompactorTest {
       int seq = RecordBatch.NO_SEQUENCE;
       if (producer) {
         // A valid idempotent producer: sequences continue per producer id, epochs only grow.
-        int[] state = producerSequences.computeIfAbsent(pid, k -> new int[] {rnd.nextInt(10), rnd.nextInt(100_000)});
+        // (On a log that has never held a record a producer's first batch has sequence 0: Log refuses others.)
+        int[] state = producerSequences.computeIfAbsent(pid, k -> new int[] {rnd.nextInt(10), log.logEndOffset() == 0 ? 0 : rnd.nextInt(100_000)});
         if (rnd.nextInt(20) == 0) {
           state[0]++;
           state[1] = 0;

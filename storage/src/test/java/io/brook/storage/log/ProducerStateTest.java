@@ -74,6 +74,25 @@ class ProducerStateTest {
     log.close();
   }
 
+  /**
+   * A new partition: a producer's second batch arriving before its first (the first refused before
+   * its append, e.g. by a leader that had not created the partition yet) is refused, so the first
+   * can still be written and the order holds. Once the log holds records, an unknown producer may
+   * continue at any sequence (its state may have expired), as before.
+   */
+  @Test
+  void onANeverWrittenLogAProducersFirstBatchMustStartAtSequenceZero() {
+    Log log = Log.open(dir.resolve("p-0"), LogConfig.DEFAULT, time);
+    assertThatThrownBy(() -> log.appendAsLeader(idempotent(7, 0, 2, "c"), 1))
+        .isInstanceOf(OutOfOrderSequenceException.class).hasMessageContaining("sent sequence 2 but 0 is next");
+    assertThat(log.logEndOffset()).isZero();
+    log.appendAsLeader(idempotent(7, 0, 0, "a", "b"), 1);
+    log.appendAsLeader(idempotent(7, 0, 2, "c"), 1);
+    assertThat(log.appendAsLeader(idempotent(9, 0, 40, "x"), 1).duplicate()).as("unknown producer, non-empty log").isFalse();
+    assertThat(values(readAll(log))).containsExactly("a", "b", "c", "x");
+    log.close();
+  }
+
   @Test
   void stateSurvivesRestartAndFollowsTruncation() {
     LogConfig config = LogConfig.from(Map.of("segment.bytes", "200"));
