@@ -73,53 +73,73 @@ admin=(--command-config "$admin_cfg")
 topic=secure-orders
 group=secure-group
 
-# expect_refused WHAT REGEX brook-args...: the command fails and its output matches REGEX (grep -E).
-expect_refused() {
-  local what="$1" re="$2"; shift 2
-  local out
-  if out="$(brook "$@" < "$work/refused-input" 2>&1)"; then
-    fail "$what: the command succeeded (${out:0:200})"
-  fi
-  grep -qE -- "$re" <<<"$out" || fail "$what: expected /$re/ in: ${out:0:300}"
-  log "$what: $(grep -E -- "$re" <<<"$out" | head -1 | cut -c1-200)"
+# CLI commands that do not depend on each other run side by side (each is a JVM start):
+#   cli_bg NAME brook-args...   starts one; its output goes to $work/NAME.out, its exit code to NAME.rc
+#   cli_wait                 waits for all started so far
+#   cli_ok NAME WHAT         it succeeded
+#   cli_refused NAME WHAT REGEX   it failed and its output matches REGEX (grep -E)
+declare -a cli_pids=()
+cli_bg() {
+  local name="$1"; shift
+  { local rc=0; brook "$@" < "$work/cli-input" > "$work/$name.out" 2>&1 || rc=$?; echo "$rc" > "$work/$name.rc"; } &
+  cli_pids+=($!)
 }
-echo refused > "$work/refused-input"
+cli_wait() { local p; for p in "${cli_pids[@]}"; do wait "$p" || true; done; cli_pids=(); }
+cli_ok() {
+  [ "$(cat "$work/$1.rc")" = 0 ] || fail "$2 failed: $(head -c 300 "$work/$1.out")"
+}
+cli_refused() {
+  local name="$1" what="$2" re="$3"
+  local rc; rc="$(cat "$work/$name.rc")" || fail "$what: no exit code"
+  [ "$rc" != 0 ] || fail "$what: the command succeeded ($(head -c 200 "$work/$name.out"))"
+  grep -qE -- "$re" "$work/$name.out" || fail "$what: expected /$re/ in: $(head -c 300 "$work/$name.out")"
+  log "$what: $(grep -E -- "$re" "$work/$name.out" | head -1 | cut -c1-200)"
+}
+echo refused > "$work/cli-input"
 
 # --- the admin ---------------------------------------------------------------------------------
 step="admin: topic, user, ACLs"
-brook topics create "$topic" --partitions 3 --replication-factor 3 --bootstrap-server "$bootstrap" "${admin[@]}" >/dev/null \
-  || fail "admin: topics create $topic"
+printf 'alice-secret\n' > "$work/alice.password"
+cli_bg create topics create "$topic" --partitions 3 --replication-factor 3 --bootstrap-server "$bootstrap" "${admin[@]}"
+cli_bg user users add alice --password-file "$work/alice.password" --bootstrap-server "$bootstrap" "${admin[@]}"
+cli_bg acl-topic acls add --allow-principal User:alice --operation Write --operation Read --topic "$topic" \
+  --bootstrap-server "$bootstrap" "${admin[@]}"
+cli_bg acl-group acls add --allow-principal User:alice --operation Read --group "$group" \
+  --bootstrap-server "$bootstrap" "${admin[@]}"
+cli_bg plaintext topics list --bootstrap-server "$bootstrap"     # a refusal, needs nothing of the above
+cli_wait
+cli_ok create "admin: topics create $topic"
+cli_ok user "admin: users add alice"
+cli_ok acl-topic "admin: acls add (topic)"
+cli_ok acl-group "admin: acls add (group)"
 wait_for "topic $topic with RF=3 and a full ISR" isr_full "${admin[@]}"
 ok "admin (mutual TLS, User:admin): topic $topic created, 3 partitions, RF=3, ISR full (nodes replicate over mutual TLS)"
-printf 'alice-secret\n' > "$work/alice.password"
-brook users add alice --password-file "$work/alice.password" --bootstrap-server "$bootstrap" "${admin[@]}" >/dev/null \
-  || fail "admin: users add alice"
-brook acls add --allow-principal User:alice --operation Write --operation Read --topic "$topic" \
-  --bootstrap-server "$bootstrap" "${admin[@]}" >/dev/null || fail "admin: acls add (topic)"
-brook acls add --allow-principal User:alice --operation Read --group "$group" \
-  --bootstrap-server "$bootstrap" "${admin[@]}" >/dev/null || fail "admin: acls add (group)"
+acl_on_node() { # PORT
+  local out
+  out="$(brook acls list --principal User:alice --bootstrap-server "127.0.0.1:$1" "${admin[@]}" 2>/dev/null)" || return 1
+  grep -q "TOPIC *$topic .*WRITE" <<<"$out" && grep -q "TOPIC *$topic .*READ" <<<"$out" \
+    && grep -q "GROUP *$group .*READ" <<<"$out"
+}
 acl_on_every_node() {
-  local p out
-  for p in "$BROOK1_PORT" "$BROOK2_PORT" "$BROOK3_PORT"; do
-    out="$(brook acls list --principal User:alice --bootstrap-server "127.0.0.1:$p" "${admin[@]}" 2>/dev/null)" || return 1
-    grep -q "TOPIC *$topic .*WRITE" <<<"$out" && grep -q "TOPIC *$topic .*READ" <<<"$out" \
-      && grep -q "GROUP *$group .*READ" <<<"$out" || return 1
-  done
+  local p rc=0 pids=()
+  for p in "$BROOK1_PORT" "$BROOK2_PORT" "$BROOK3_PORT"; do acl_on_node "$p" & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return "$rc"
 }
 wait_for "alice's ACLs on every node" acl_on_every_node
 ok "admin: SCRAM user alice and ACLs (Write, Read on topic $topic; Read on group $group), seen by every node"
 
 # --- refusals ----------------------------------------------------------------------------------
 step="refusals"
-expect_refused "plaintext client on a TLS port" "speaks TLS and this client plaintext" \
-  topics list --bootstrap-server "$bootstrap"
+cli_bg anonymous produce "$topic" --bootstrap-server "$bootstrap" --command-config "$anon_cfg"
+cli_bg wrong topics list --bootstrap-server "$bootstrap" --command-config "$wrong_cfg"
+cli_wait
+cli_refused plaintext "plaintext client on a TLS port" "speaks TLS and this client plaintext"
 ok "a plaintext client is refused by the TLS port"
 # The producer's metadata request is refused first (Describe), as in Kafka.
-expect_refused "anonymous TLS client producing" "User:ANONYMOUS is not authorized to [A-Za-z]+ Topic:$topic \[TOPIC_AUTHORIZATION_FAILED\]" \
-  produce "$topic" --bootstrap-server "$bootstrap" --command-config "$anon_cfg"
+cli_refused anonymous "anonymous TLS client producing" "User:ANONYMOUS is not authorized to [A-Za-z]+ Topic:$topic \[TOPIC_AUTHORIZATION_FAILED\]"
 ok "an anonymous TLS client (CA only) may not produce (TOPIC_AUTHORIZATION_FAILED)"
-expect_refused "wrong password" "[Aa]uthentication failed" \
-  topics list --bootstrap-server "$bootstrap" --command-config "$wrong_cfg"
+cli_refused wrong "wrong password" "[Aa]uthentication failed"
 ok "alice with a wrong password is refused (authentication failed)"
 
 # --- the user --------------------------------------------------------------------------------
