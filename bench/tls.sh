@@ -353,6 +353,12 @@ for s in ("brook", "kafka"):
         cost[(s, what)] = 1 - mt / mp
         print(f"{s} {what}: plaintext {mp:,.0f} rec/s, {tls_name} {mt:,.0f} rec/s, {tls_name}/plaintext {mt / mp:.2f}"
               + (f" (per round: {per})" if rounds > 1 else ""))
+noisy = [f"{r[0]} {label[(r[1], r[2])]} {ph}" for r in rows for ph, col in (("produce", 7), ("consume", 11)) if float(r[col]) >= 25]
+if any(1 - c > 1 for c in cost.values()):
+    print("NOTE: a TLS/plaintext ratio above 1 means the host's noise outweighed the cost of TLS in this run")
+if noisy:
+    print(f"WARNING: other processes used 25% of a core or more during {len(noisy)} of {2 * len(rows)} phases"
+          f" ({', '.join(noisy)}): ratios from this run are unreliable")
 if all((s, w) in cost for s in ("brook", "kafka") for w in ("produce", "consume")):
     print()
     for w in ("produce", "consume", "consume fetch-only"):
