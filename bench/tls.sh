@@ -20,10 +20,13 @@
 #
 # The runs alternate so that host noise hits all four alike: rounds 1, 3, ... run brook-plain,
 # brook-tls, kafka-plain, kafka-ssl; rounds 2, 4, ... the reverse order (ABBA, which also cancels
-# a steady drift). Printed: a table of records/s and MB/s per run (with the 1-minute load average
-# at the start of the run and the CPU other processes used during each phase), then per system
-# the TLS/plaintext ratio of the means for produce and for consume (and the per-round ratios),
-# and Brook's TLS cost (1 - ratio) against Kafka's.
+# a steady drift). Printed: a table of records/s and MB/s per run, with the consume rate also
+# without the group join ("fetch only", as the tools print it), CPU seconds of node + tool per
+# million records, the 1-minute load average at the start of the run and the CPU other processes
+# used during each phase; then per system the TLS/plaintext ratio of the means for produce and
+# consume throughput and CPU per record (and the per-round ratios), and Brook's TLS cost against
+# Kafka's. A warning names the phases during which other processes used 25% of a core or more:
+# on a shared host the throughput ratios swing; CPU per record moves much less.
 #
 #   bench/tls.sh                                   # RECORDS=2000000, ROUNDS=2 (about 5-8 min on 2 cores)
 #   RECORDS=1000000 ROUNDS=1 bench/tls.sh          # quick
@@ -127,8 +130,10 @@ KAFKA_CLI=("$JAVA" "${_client_heap[@]}" "${_kafka_opts[@]}"
   -Dlog4j2.configurationFile="$CMP/log4j2-kafka-tools.properties" -cp "$KAFKA_CP")
 
 # measure NAME SYSTEM KIND cmd... : runs the client under /usr/bin/time; sets MEASURED to
-# "rps mbps fetch_rps other_pct" (fetch_rps: consume without the group join, 0 for produce; other_pct: CPU of everything but the node and the client over the
-# phase, % of one core), or returns 1 when the tool failed or reported another record count
+# "rps mbps fetch_rps other_pct node_cpu_s client_cpu_s" (fetch_rps: consume without the group
+# join, 0 for produce; other_pct: CPU of everything but the node and the client over the phase,
+# % of one core; node_cpu_s: utime+stime of the node JVM over the phase, client_cpu_s: user+sys
+# of the tool), or returns 1 when the tool failed or reported another record count
 measure() {
   local name="$1" sys="$2" kind="$3"; shift 3
   local out="$RUN_DIR/$name" rc=0 h0 h1 n0 n1 wall u s x
@@ -153,7 +158,7 @@ measure() {
   fetch=$(awk -F'\t' '$1=="fetch_rps"{print $2}' <<< "$parsed")
   if [ "$got" != "$RECORDS" ]; then log "$name FAILED: the tool reports $got of $RECORDS records"; return 1; fi
   MEASURED=$(awk -v r="$rps" -v m="$mbps" -v f="${fetch:-0}" -v h="$((h1 - h0))" -v n="$((n1 - n0))" -v u="$u" -v s="$s" -v w="$wall" -v hz="$HZ" \
-    'BEGIN{o=(h-n)/hz-u-s; if (o<0) o=0; printf "%.0f %.2f %.0f %.0f\n", r, m, f, (w > 0 ? 100 * o / w : 0)}')
+    'BEGIN{o=(h-n)/hz-u-s; if (o<0) o=0; printf "%.0f %.2f %.0f %.0f %.2f %.2f\n", r, m, f, (w > 0 ? 100 * o / w : 0), n / hz, u + s}')
 }
 
 # ------------------------------------------------------------------ Brook
@@ -269,8 +274,8 @@ one_run() {
   mkdir -p "$RES/run$idx-$RUN_NAME"
   cp "$RUN_DIR"/*.{cmd,out,err,time} "$RES/run$idx-$RUN_NAME/" 2>/dev/null || true
   rm -rf "$RUN_DIR"
-  log "  produce $p, consume $c (rec/s MB/s fetch-only-rec/s other%)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$idx" "$sys" "$mode" "$l" "$p" "$c" | tr ' ' '\t' >> "$RUNS"
+  log "  produce $p, consume $c (rec/s MB/s fetch-only-rec/s other% node-cpu-s client-cpu-s)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$idx" "$sys" "$mode" "$l" "$p" "$c" | tr ' ' '\t' >> "$RUNS"   # 16 columns
 }
 
 # ------------------------------------------------------------------ prepare
@@ -326,45 +331,59 @@ done
 {
   cat "$RES/header.txt"
   echo
-  python3 - "$RUNS" "$ROUNDS" <<'PY'
+  python3 - "$RUNS" "$ROUNDS" "$RECORDS" <<'PY'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
-rounds = int(sys.argv[2])
+rounds, records = int(sys.argv[2]), int(sys.argv[3])
 label = {("brook", "plain"): "brook-plain", ("brook", "tls"): "brook-tls",
          ("kafka", "plain"): "kafka-plain", ("kafka", "tls"): "kafka-ssl"}
-print(f"{'run':>3}  {'':<11} {'load1':>5}  {'produce rec/s':>13} {'MB/s':>6}  {'consume rec/s':>13} {'MB/s':>6} {'fetch-only':>10}  {'other% p/c':>10}")
+M = 1e6 / records
+print(f"{'run':>3}  {'':<11} {'load1':>5}  {'produce rec/s':>13} {'MB/s':>6} {'cpu-s/M':>7}  {'consume rec/s':>13} {'MB/s':>6} {'fetch-only':>10} {'cpu-s/M':>7}  {'other% p/c':>10}")
 for r in rows:
-    idx, s, m, load, prps, pmb, _, pot, crps, cmb, cfetch, cot = r
-    print(f"{idx:>3}  {label[(s, m)]:<11} {load:>5}  {int(prps):>13,} {float(pmb):>6.2f}  {int(crps):>13,} {float(cmb):>6.2f} {int(cfetch):>10,}  {pot + '/' + cot:>10}")
+    idx, s, m, load = r[:4]
+    prps, pmb, _, pot, pn, pc = r[4:10]
+    crps, cmb, cfetch, cot, cn, cc = r[10:16]
+    pcpu, ccpu = (float(pn) + float(pc)) * M, (float(cn) + float(cc)) * M
+    print(f"{idx:>3}  {label[(s, m)]:<11} {load:>5}  {int(prps):>13,} {float(pmb):>6.2f} {pcpu:>7.2f}  {int(crps):>13,} {float(cmb):>6.2f} {int(cfetch):>10,} {ccpu:>7.2f}  {pot + '/' + cot:>10}")
 print("consume rec/s: whole run, incl. the group join; fetch-only: without the join (as the tools print it)")
-print("other% p/c: CPU of other processes during produce/consume, % of one core (host minus node and client)")
+print("cpu-s/M: CPU seconds of the node and the perf tool together per million records (less sensitive to")
+print("  neighbours than rec/s); other% p/c: CPU of other processes during produce/consume, % of one core")
 print()
-def vals(s, m, col):
-    return [float(r[col]) for r in rows if r[1] == s and r[2] == m]
-cost = {}
+def vals(s, m, f):
+    return [f(r) for r in rows if r[1] == s and r[2] == m]
+num = lambda col: (lambda r: float(r[col]))
+cpu = lambda a, b: (lambda r: (float(r[a]) + float(r[b])) * M)
+cost, cpu_cost = {}, {}
 for s in ("brook", "kafka"):
-    if not vals(s, "plain", 4):
+    if not vals(s, "plain", num(4)):
         continue
     tls_name = "SSL" if s == "kafka" else "TLS"
-    for col, what in ((4, "produce"), (8, "consume"), (10, "consume fetch-only")):
-        p, t = vals(s, "plain", col), vals(s, "tls", col)
+    for f, what, unit, into in ((num(4), "produce", "rec/s", cost), (num(10), "consume", "rec/s", cost),
+                                (num(12), "consume fetch-only", "rec/s", cost),
+                                (cpu(8, 9), "produce CPU", "cpu-s/M", cpu_cost), (cpu(14, 15), "consume CPU", "cpu-s/M", cpu_cost)):
+        p, t = vals(s, "plain", f), vals(s, "tls", f)
         mp, mt = sum(p) / len(p), sum(t) / len(t)
         per = ", ".join(f"{b / a:.2f}" for a, b in zip(p, t))
-        cost[(s, what)] = 1 - mt / mp
-        print(f"{s} {what}: plaintext {mp:,.0f} rec/s, {tls_name} {mt:,.0f} rec/s, {tls_name}/plaintext {mt / mp:.2f}"
+        into[(s, what)] = mt / mp
+        fmt = (lambda v: f"{v:,.0f}") if unit == "rec/s" else (lambda v: f"{v:.2f}")
+        print(f"{s} {what}: plaintext {fmt(mp)} {unit}, {tls_name} {fmt(mt)} {unit}, {tls_name}/plaintext {mt / mp:.2f}"
               + (f" (per round: {per})" if rounds > 1 else ""))
-noisy = [f"{r[0]} {label[(r[1], r[2])]} {ph}" for r in rows for ph, col in (("produce", 7), ("consume", 11)) if float(r[col]) >= 25]
-if any(1 - c > 1 for c in cost.values()):
-    print("NOTE: a TLS/plaintext ratio above 1 means the host's noise outweighed the cost of TLS in this run")
+noisy = [f"{r[0]} {label[(r[1], r[2])]} {ph}" for r in rows for ph, col in (("produce", 7), ("consume", 13)) if float(r[col]) >= 25]
+if any(c > 1 for k, c in cost.items()):
+    print("NOTE: a TLS/plaintext throughput ratio above 1 means the host's noise outweighed the cost of TLS in this run")
 if noisy:
     print(f"WARNING: other processes used 25% of a core or more during {len(noisy)} of {2 * len(rows)} phases"
-          f" ({', '.join(noisy)}): ratios from this run are unreliable")
+          f" ({', '.join(noisy)}): throughput ratios from this run are unreliable")
 if all((s, w) in cost for s in ("brook", "kafka") for w in ("produce", "consume")):
     print()
     for w in ("produce", "consume", "consume fetch-only"):
-        b, k = cost[("brook", w)], cost[("kafka", w)]
+        b, k = 1 - cost[("brook", w)], 1 - cost[("kafka", w)]
         verdict = "below" if b < k else ("equal to" if b == k else "above")
-        print(f"TLS cost (1 - TLS/plaintext), {w}: Brook {100 * b:.0f}%, Kafka {100 * k:.0f}%: Brook's is {verdict} Kafka's")
+        print(f"TLS cost in throughput (1 - TLS/plaintext), {w}: Brook {100 * b:.0f}%, Kafka {100 * k:.0f}%: Brook's is {verdict} Kafka's")
+    for w in ("produce CPU", "consume CPU"):
+        b, k = cpu_cost[("brook", w)] - 1, cpu_cost[("kafka", w)] - 1
+        verdict = "below" if b < k else ("equal to" if b == k else "above")
+        print(f"TLS cost in CPU per record (TLS/plaintext - 1), {w.split()[0]}: Brook {100 * b:+.0f}%, Kafka {100 * k:+.0f}%: Brook's is {verdict} Kafka's")
 PY
   echo
   echo "uptime at end: $(uptime)"
