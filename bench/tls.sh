@@ -22,19 +22,20 @@
 # brook-tls, kafka-plain, kafka-ssl; rounds 2, 4, ... the reverse order (ABBA, which also cancels
 # a steady drift). Printed: a table of records/s and MB/s per run, with the consume rate also
 # without the group join ("fetch only", as the tools print it), CPU seconds of node + tool per
-# million records, the 1-minute load average at the start of the run and the CPU other processes
-# used during each phase; then per system the TLS/plaintext ratio of the means for produce and
+# million records, the 1-minute load average as the produce phase starts and the CPU other
+# processes used during each phase; then per system the TLS/plaintext ratio of the means for produce and
 # consume throughput and CPU per record (and the per-round ratios), and Brook's TLS cost against
 # Kafka's. A warning names the phases during which other processes used 25% of a core or more:
 # on a shared host the throughput ratios swing; CPU per record moves much less.
 #
-#   bench/tls.sh                                   # RECORDS=2000000, ROUNDS=2 (about 5-8 min on 2 cores)
+#   bench/tls.sh                                   # RECORDS=2000000, ROUNDS=2 (10-12 min on 2 busy cores)
 #   RECORDS=1000000 ROUNDS=1 bench/tls.sh          # quick
 #   SYSTEMS=brook bench/tls.sh                     # one system only
 #   PRODUCER_PROPS="" bench/tls.sh                 # each producer's own defaults
 #
 # Output: the table on stdout, and bench/tls/results/<timestamp>/ (summary.txt, runs.tsv, every
 # tool's raw output). Data lives in a fresh /tmp/brook-tls-bench.XXXXXX, deleted at the end.
+# Needs the Brook distribution even for SYSTEMS=kafka (`brook certs create` makes the certificates).
 # Only the processes this script starts are stopped, by PID.
 set -euo pipefail
 
@@ -279,13 +280,12 @@ one_run() {
 }
 
 # ------------------------------------------------------------------ prepare
-case " $SYSTEMS " in *" brook "*)
-  if [ "${BROOK_NO_BUILD:-0}" != 1 ]; then
-    log "building Brook if its sources changed (bin/brook; set BROOK_NO_BUILD=1 to skip)"
-    "$ROOT/bin/brook" --version > /dev/null
-  fi
-  [ -f "$ROOT/deploy/target/lib/brook-deploy.jar" ] || { echo "no Brook distribution: mvn -B -q -DskipTests package" >&2; exit 1; } ;;
-esac
+# Brook: measured, and its `brook certs create` makes the certificates for both systems
+if [ "${BROOK_NO_BUILD:-0}" != 1 ]; then
+  log "building Brook if its sources changed (bin/brook; set BROOK_NO_BUILD=1 to skip)"
+  "$ROOT/bin/brook" --version > /dev/null
+fi
+[ -f "$ROOT/deploy/target/lib/brook-deploy.jar" ] || { echo "no Brook distribution: mvn -B -q -DskipTests package" >&2; exit 1; }
 case " $SYSTEMS " in *" kafka "*)
   if ! ls "$CMP"/lib/kafka-tools-*.jar > /dev/null 2>&1; then
     log "fetching Kafka jars into bench/compare/lib (mvn dependency:copy-dependencies)"
@@ -345,7 +345,7 @@ for r in rows:
     crps, cmb, cfetch, cot, cn, cc = r[10:16]
     pcpu, ccpu = (float(pn) + float(pc)) * M, (float(cn) + float(cc)) * M
     print(f"{idx:>3}  {label[(s, m)]:<11} {load:>5}  {int(prps):>13,} {float(pmb):>6.2f} {pcpu:>7.2f}  {int(crps):>13,} {float(cmb):>6.2f} {int(cfetch):>10,} {ccpu:>7.2f}  {pot + '/' + cot:>10}")
-print("consume rec/s: whole run, incl. the group join; fetch-only: without the join (as the tools print it)")
+print("MB/s: MiB/s as the tools print them; consume rec/s: whole run, incl. the group join; fetch-only: without the join")
 print("cpu-s/M: CPU seconds of the node and the perf tool together per million records (less sensitive to")
 print("  neighbours than rec/s); other% p/c: CPU of other processes during produce/consume, % of one core")
 print()
