@@ -19,6 +19,8 @@ final class ProducerBatch {
   final TopicPartition tp;
   /** Order of creation within the partition: retries go back in this order. */
   final long sequence;
+  /** After a retriable refusal: not sent again before this time (ms, wall clock; {@code retry.backoff.ms}). */
+  volatile long retryNotBeforeMs;
   final long createdMs;
   /** Null once the batch is built: the builder goes back to the accumulator's pool. */
   private RecordBatchBuilder builder;

@@ -18,6 +18,8 @@ import java.util.Locale;
  * @param maxBlockMs how long {@code send} may block for buffer space or metadata
  * @param deliveryTimeoutMs a record not acknowledged this long after {@code send} fails
  * @param requestTimeoutMs how long to wait for one produce answer before retrying
+ * @param retryBackoffMs how long a batch answered with a retriable error waits before it is sent
+ *     again (Kafka's {@code retry.backoff.ms}, default 100)
  * @param maxInFlightPerPartition batches of one partition sent and not yet answered
  * @param enableIdempotence number batches per partition under a producer id so that retries are
  *     neither duplicated nor reordered (in effect with acks=all, as in Kafka)
@@ -33,6 +35,7 @@ public record ProducerConfig(
     long maxBlockMs,
     long deliveryTimeoutMs,
     long requestTimeoutMs,
+    long retryBackoffMs,
     int maxInFlightPerPartition,
     boolean enableIdempotence,
     ClientSecurityConfig security) {
@@ -47,7 +50,7 @@ public record ProducerConfig(
       acks = Acks.ACKS_ALL;
     }
     if (lingerMs < 0 || batchSizeBytes <= 0 || bufferMemoryBytes < batchSizeBytes || maxBlockMs < 0
-        || deliveryTimeoutMs <= 0 || requestTimeoutMs <= 0 || maxInFlightPerPartition <= 0
+        || deliveryTimeoutMs <= 0 || requestTimeoutMs <= 0 || retryBackoffMs < 0 || maxInFlightPerPartition <= 0
         || (enableIdempotence && maxInFlightPerPartition > 5)) {
       throw new IllegalArgumentException("invalid producer config " + this);
     }
@@ -73,6 +76,7 @@ public record ProducerConfig(
     private long maxBlockMs = 60_000;
     private long deliveryTimeoutMs = 120_000;
     private long requestTimeoutMs = 30_000;
+    private long retryBackoffMs = 100;
     private int maxInFlightPerPartition = 5;
     private boolean enableIdempotence = true;
     private ClientSecurityConfig security = ClientSecurityConfig.PLAINTEXT;
@@ -133,6 +137,12 @@ public record ProducerConfig(
       return this;
     }
 
+    /** Kafka's {@code retry.backoff.ms}: the wait before a batch refused with a retriable error goes again. */
+    public Builder retryBackoffMs(long v) {
+      retryBackoffMs = v;
+      return this;
+    }
+
     public Builder maxInFlightPerPartition(int v) {
       maxInFlightPerPartition = v;
       return this;
@@ -146,7 +156,7 @@ public record ProducerConfig(
     /**
      * Sets one setting by its Kafka name: {@code acks}, {@code linger.ms}, {@code batch.size},
      * {@code compression.type}, {@code buffer.memory}, {@code max.block.ms}, {@code
-     * delivery.timeout.ms}, {@code request.timeout.ms}, {@code
+     * delivery.timeout.ms}, {@code request.timeout.ms}, {@code retry.backoff.ms}, {@code
      * max.in.flight.requests.per.connection} (per partition here), {@code enable.idempotence}.
      * {@code bootstrap.servers} is taken at {@link ProducerConfig#builder}; {@code key.serializer},
      * {@code value.serializer} and {@code client.id} are accepted and ignored (Brook's producer
@@ -173,6 +183,7 @@ public record ProducerConfig(
           case "max.block.ms" -> maxBlockMs(Long.parseLong(v));
           case "delivery.timeout.ms" -> deliveryTimeoutMs(Long.parseLong(v));
           case "request.timeout.ms" -> requestTimeoutMs(Long.parseLong(v));
+          case "retry.backoff.ms" -> retryBackoffMs(Long.parseLong(v));
           case "max.in.flight.requests.per.connection" -> maxInFlightPerPartition(Integer.parseInt(v));
           case "enable.idempotence" -> {
             if (!v.equalsIgnoreCase("true") && !v.equalsIgnoreCase("false")) {
@@ -201,7 +212,7 @@ public record ProducerConfig(
     public ProducerConfig build() {
       ClientSecurityConfig sec = securityProperties.isEmpty() ? security : ClientSecurityConfig.fromProperties(securityProperties);
       return new ProducerConfig(bootstrap, acks, lingerMs, batchSizeBytes, compression, bufferMemoryBytes,
-          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlightPerPartition, enableIdempotence, sec);
+          maxBlockMs, deliveryTimeoutMs, requestTimeoutMs, retryBackoffMs, maxInFlightPerPartition, enableIdempotence, sec);
     }
   }
 }

@@ -176,6 +176,11 @@ final class RecordAccumulator {
         while (!q.isEmpty() && flying < config.maxInFlightPerPartition()) {
           ProducerBatch head = q.peekFirst();
           long waited = nowMs - head.createdMs;
+          if (head.attempts > 0 && nowMs < head.retryNotBeforeMs) {
+            // Backing off after a retriable refusal; younger batches of the partition wait behind it.
+            nextWake = Math.min(nextWake, head.retryNotBeforeMs - nowMs);
+            break;
+          }
           boolean ready = urgent || head.isFull() || q.size() > 1 || waited >= config.lingerMs() || head.attempts > 0;
           if (!ready) {
             nextWake = Math.min(nextWake, config.lingerMs() - waited);

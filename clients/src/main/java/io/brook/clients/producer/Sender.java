@@ -180,6 +180,7 @@ final class Sender implements Runnable {
     boolean freshTopic = error.code() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && ageMs < UNKNOWN_TOPIC_GRACE_MS;
     if ((error.retriable() || freshTopic) && !timedOut) {
       log.debug("retrying batch for {} after {}", batch.tp, error.toString());
+      batch.retryNotBeforeMs = System.currentTimeMillis() + config.retryBackoffMs();
       topicsToRefresh.add(batch.tp.topic());
       accumulator.requeue(batch);
     } else {

@@ -51,6 +51,30 @@ class RecordAccumulatorTest {
     assertThat(values(second.get(0).close())).containsExactly("b");
   }
 
+  /**
+   * retry.backoff.ms: a batch refused with a retriable error is not sent again at once (a broker
+   * refusing it for a while got tens of thousands of attempts per minute), and younger batches of
+   * its partition wait behind it, so the order holds.
+   */
+  @Test
+  void aRetriedBatchWaitsOutItsBackoffAndYoungerBatchesWaitBehindIt() throws Exception {
+    RecordAccumulator acc = accumulator(5);
+    append(acc, "a");
+    long[] sleep = new long[1];
+    long now = System.currentTimeMillis();
+    List<ProducerBatch> first = acc.drain(now, sleep);
+    assertThat(first).hasSize(1);
+    ProducerBatch a = first.get(0);
+    a.attempts = 1;
+    a.retryNotBeforeMs = now + 100;
+    acc.requeue(a);
+    append(acc, "b");
+    assertThat(acc.drain(now + 50, sleep)).as("within the backoff: neither a nor b").isEmpty();
+    assertThat(sleep[0]).as("wakes when the backoff ends").isBetween(1L, 50L);
+    List<ProducerBatch> again = acc.drain(now + 100, sleep);
+    assertThat(again).extracting(bt -> values(bt.close())).containsExactly(List.of("a"), List.of("b"));
+  }
+
   @Test
   void flushReturnsOnceEveryBatchIsAnsweredWithoutSpinning() throws Exception {
     RecordAccumulator acc = accumulator(5);
