@@ -191,7 +191,7 @@ class SecuredClusterIT {
           }
         }
       }
-      assertThat(refused).as("20 methods x 3 nodes x 2 principals").isEqualTo(2 * 3
+      assertThat(refused).as("(18 controller + 1 replication methods) x 3 nodes x 2 principals").isEqualTo(2 * 3
           * (ControllerServiceGrpc.getServiceDescriptor().getMethods().size() + 1));
       assertThat(adminView(env, admin)).as("nothing changed").isEqualTo(before);
     }
