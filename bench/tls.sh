@@ -118,6 +118,28 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# await_ready SYSTEM LOGS CHECK...: until CHECK succeeds; fails when NODE_PID exits (showing the
+# space-separated LOGS) or after READY_TIMEOUT_S.
+await_ready() {
+  local system="$1" logs="$2" deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
+  shift 2
+  until "$@"; do
+    # shellcheck disable=SC2086
+    kill -0 "$NODE_PID" 2>/dev/null || { log "$system node exited"; tail -20 $logs >&2; return 1; }
+    [ "$(date +%s)" -ge "$deadline" ] && { log "$system node not ready after ${READY_TIMEOUT_S} s"; return 1; }
+    sleep 0.1
+  done
+}
+# create_topic SYSTEM CMD...: runs CMD (the system's topic-create command) until it succeeds, 30 tries.
+create_topic() {
+  local system="$1" i
+  shift
+  for i in $(seq 1 30); do
+    "$@" >> "$RUN_DIR/topics.out" 2>&1 && return 0
+    sleep 1
+  done
+  log "$system: could not create topic"; tail -5 "$RUN_DIR/topics.out" >&2; return 1
+}
 host_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 node_ticks() { sed 's/.*) //' "/proc/$NODE_PID/stat" 2>/dev/null | awk '{print $12+$13}' || echo 0; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -180,23 +202,13 @@ brook_run() {  # MODE(plain|tls) PORT -> NODE_PID, BOOT, CLIENT_CFG
   # bin/brook execs the JVM, so $! is the node's JVM
   BROOK_HEAP_OPTS="$NODE_HEAP" BROOK_NO_BUILD=1 "$ROOT/bin/brook" server -c "$RUN_DIR/node.properties" > "$RUN_DIR/node.out" 2>&1 &
   NODE_PID=$!
-  local deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
-  until curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$((port + 2))/ready"; do
-    kill -0 "$NODE_PID" 2>/dev/null || { log "brook node exited"; tail -20 "$RUN_DIR/node.out" >&2; return 1; }
-    [ "$(date +%s)" -ge "$deadline" ] && { log "brook node not ready after ${READY_TIMEOUT_S} s"; return 1; }
-    sleep 0.1
-  done
+  await_ready brook "$RUN_DIR/node.out" curl -sf -o /dev/null --max-time 1 "http://127.0.0.1:$((port + 2))/ready" || return 1
   BOOT="127.0.0.1:$port"
   CLIENT_CFG="$WORK/brook-client-$mode.properties"
 }
 brook_topic() {
-  local i
-  for i in $(seq 1 30); do
-    "${BROOK_CLI[@]}" topics create perf --partitions "$PARTITIONS" --replication-factor 1 \
-      --bootstrap-server "$BOOT" --command-config "$CLIENT_CFG" >> "$RUN_DIR/topics.out" 2>&1 && return 0
-    sleep 1
-  done
-  log "brook: could not create topic"; tail -5 "$RUN_DIR/topics.out" >&2; return 1
+  create_topic brook "${BROOK_CLI[@]}" topics create perf --partitions "$PARTITIONS" --replication-factor 1 \
+    --bootstrap-server "$BOOT" --command-config "$CLIENT_CFG"
 }
 brook_produce() {
   measure produce brook produce "${BROOK_CLI[@]}" perf produce --topic perf --num-records "$RECORDS" \
@@ -229,23 +241,13 @@ kafka_run() {  # MODE(plain|tls) PORT -> NODE_PID, BOOT, CLIENT_CFG
     -Dlog4j2.configurationFile="$CMP/log4j2-kafka-node.properties" \
     -cp "$KAFKA_CP" kafka.Kafka "$RUN_DIR/server.properties" > "$RUN_DIR/node.out" 2>&1 &
   NODE_PID=$!
-  local deadline=$(( $(date +%s) + READY_TIMEOUT_S ))
-  until grep -q "Kafka Server started" "$RUN_DIR/server.log" 2>/dev/null; do
-    kill -0 "$NODE_PID" 2>/dev/null || { log "kafka node exited"; tail -20 "$RUN_DIR/node.out" "$RUN_DIR/server.log" >&2; return 1; }
-    [ "$(date +%s)" -ge "$deadline" ] && { log "kafka node not ready after ${READY_TIMEOUT_S} s"; return 1; }
-    sleep 0.1
-  done
+  await_ready kafka "$RUN_DIR/node.out $RUN_DIR/server.log" grep -qs "Kafka Server started" "$RUN_DIR/server.log" || return 1
   BOOT="127.0.0.1:$port"
   CLIENT_CFG="$WORK/kafka-client-$mode.properties"
 }
 kafka_topic() {
-  local i
-  for i in $(seq 1 30); do
-    "${KAFKA_CLI[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOT" --command-config "$CLIENT_CFG" \
-      --create --topic perf --partitions "$PARTITIONS" --replication-factor 1 >> "$RUN_DIR/topics.out" 2>&1 && return 0
-    sleep 1
-  done
-  log "kafka: could not create topic"; tail -5 "$RUN_DIR/topics.out" >&2; return 1
+  create_topic kafka "${KAFKA_CLI[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOT" \
+    --command-config "$CLIENT_CFG" --create --topic perf --partitions "$PARTITIONS" --replication-factor 1
 }
 kafka_produce() {
   measure produce kafka produce "${KAFKA_CLI[@]}" org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BOOT" \
